@@ -1,0 +1,411 @@
+/*
+ * agent.c - see agent.h.
+ *
+ * Pacing: sample k is due at mono0 + (t_k - t_0) / speed on CLOCK_MONOTONIC,
+ * and the loop sleeps to that absolute time with clock_nanosleep, so the
+ * schedule never drifts and an idle agent costs one wake-up per sample
+ * (at 1 Hz that is all it does). Nothing is allocated per sample: the
+ * batch is one stride_msg on the stack; the link copies each encoded
+ * message once into its outbox.
+ *
+ * Flow: the link publishes at most LINK_WINDOW messages past the hub's
+ * ack; a replay faster than real time waits for the window to open (a
+ * real-time run keeps measuring, and the outbox holds the rest).
+ *
+ * Signals: SIGINT/SIGTERM end a run early the way the stop button would
+ * (the batch is flushed, a stop event sent, acks awaited); a second one
+ * also cuts the wait for acks short. Paho's threads are started with the
+ * signals blocked so that they arrive on the main thread.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent.h"
+#include "csvsrc.h"
+#include "link.h"
+#include "outbox.h"
+#include "state.h"
+#include "stride/log.h"
+
+#define AGENT_PROGRESS_S	300	/* an info line per 5 min of samples */
+
+static volatile sig_atomic_t agent_stop;
+
+static void
+agent_on_signal(int sig)
+{
+	(void)sig;
+	agent_stop++;
+}
+
+static void
+agent_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = agent_on_signal;	/* no SA_RESTART: wake sleeps */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void
+agent_on_plan(void *arg, const void *payload, size_t len)
+{
+	(void)arg;
+	(void)payload;
+	/* Plans are issue 3's: the agent only shows that they arrive. */
+	log_debug("agent: plan received (%zu bytes)", len);
+}
+
+static void
+agent_sleep_until(int64_t due_ms)
+{
+	struct timespec	ts;
+
+	ts.tv_sec = (time_t)(due_ms / 1000);
+	ts.tv_nsec = (long)(due_ms % 1000) * 1000000L;
+	while (!agent_stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
+	    &ts, NULL) == EINTR)
+		;
+}
+
+/* Wait, bounded, for the first connect. 1 if connected. */
+static int
+agent_wait_connected(struct link *l, int64_t timeout_ms)
+{
+	int64_t	deadline = clock_mono_ms() + timeout_ms, now;
+
+	for (;;) {
+		link_poll(l);
+		if (link_connected(l))
+			return 1;
+		now = clock_mono_ms();
+		if (now >= deadline || agent_stop)
+			return 0;
+		/* Wake at least each second: link_poll retries connects. */
+		(void)link_wait(l, now + 1000 < deadline ? now + 1000 :
+		    deadline);
+	}
+}
+
+/*
+ * The bounded wait at the end: for the hub's acks of everything sent, or,
+ * with ack_timeout_s 0, for the broker to hold it all. 1 if done.
+ */
+static int
+agent_finish(const struct agent_config *c, struct link *l)
+{
+	int64_t		deadline, now;
+	sig_atomic_t	stops = agent_stop;
+	int		done;
+
+	deadline = clock_mono_ms() + (c->ack_timeout_s > 0 ?
+	    (int64_t)c->ack_timeout_s * 1000 : AGENT_FLUSH_MS);
+	for (;;) {
+		link_poll(l);
+		done = c->ack_timeout_s > 0 ? link_unacked(l) == 0 :
+		    link_delivered(l);
+		now = clock_mono_ms();
+		if (done || now >= deadline || agent_stop != stops)
+			break;
+		(void)link_wait(l, now + 1000 < deadline ? now + 1000 :
+		    deadline);
+	}
+	if (done)
+		return 1;
+	if (c->ack_timeout_s > 0)
+		log_warnx("agent: %zu message%s not acknowledged by the hub "
+		    "after %d s%s", link_unacked(l), link_unacked(l) == 1 ?
+		    "" : "s", c->ack_timeout_s, link_connected(l) ? "" :
+		    " (not connected to the broker)");
+	else
+		log_warnx("agent: the broker has not taken everything after "
+		    "%d ms%s", AGENT_FLUSH_MS, link_connected(l) ? "" :
+		    " (not connected to it)");
+	return 0;
+}
+
+/*
+ * A replay faster than real time waits while the link holds messages back
+ * for the hub's ack, rather than outrun it and overflow the outbox. A real
+ * device cannot stop measuring, so at 1x this never waits. Returns the ms
+ * waited, or -1 if the hub stayed silent for ack_timeout_s.
+ */
+static int64_t
+agent_wait_window(const struct agent_config *c, struct link *l)
+{
+	int64_t	start = clock_mono_ms(), now = start, deadline;
+
+	deadline = start + (int64_t)c->ack_timeout_s * 1000;
+	while (link_held_back(l)) {
+		if (now >= deadline || agent_stop)
+			return -1;
+		(void)link_wait(l, now + 1000 < deadline ? now + 1000 :
+		    deadline);
+		link_poll(l);
+		now = clock_mono_ms();
+	}
+	return now - start;
+}
+
+static int
+agent_send_event(struct link *l, enum stride_event type, int64_t t_ms)
+{
+	struct stride_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = STRIDE_KIND_EVENT;
+	m.u.ev.t_ms = t_ms;
+	m.u.ev.type = type;
+	return link_send(l, &m);
+}
+
+/* A run's samples, from either source. */
+struct agent_src {
+	struct gen	 gen;
+	struct csvsrc	*csv;		/* NULL: synthetic */
+};
+
+static int
+agent_src_next(struct agent_src *src, struct stride_sample *s, char *err,
+    size_t errlen)
+{
+	if (src->csv != NULL)
+		return csvsrc_next(src->csv, s, err, errlen);
+	return gen_next(&src->gen, s);
+}
+
+/* Read the whole CSV once before anything is sent, so a bad line is
+ * refused before the run starts rather than in its middle. */
+static int
+agent_csv_check(const char *path, int64_t start_ms, uint64_t *n, char *err,
+    size_t errlen)
+{
+	struct csvsrc		*src;
+	struct stride_sample	 s;
+	int			 r;
+
+	*n = 0;
+	if ((src = csvsrc_open(path, start_ms, err, errlen)) == NULL)
+		return -1;
+	while ((r = csvsrc_next(src, &s, err, errlen)) == 1)
+		(*n)++;
+	csvsrc_close(src);
+	if (r == 0 && *n == 0) {
+		snprintf(err, errlen, "%s: no samples", path);
+		return -1;
+	}
+	return r;
+}
+
+static int
+agent_src_open(const struct agent_config *c, struct agent_src *src,
+    uint64_t *n)
+{
+	struct gen_params p;
+	const char	*why;
+	char		 err[512];
+	int64_t		 start;
+
+	memset(src, 0, sizeof(*src));
+	/* Whole seconds: two devices started together share their bins. */
+	start = clock_now_ms() / 1000 * 1000;
+	if (c->src == AGENT_SRC_CSV) {
+		if (c->start_ms != 0)
+			start = c->start_ms;
+		if (agent_csv_check(c->csv_path, start, n, err,
+		    sizeof(err)) == -1 || (src->csv = csvsrc_open(c->csv_path,
+		    start, err, sizeof(err))) == NULL) {
+			log_warnx("agent: %s", err);
+			return -1;
+		}
+		return 0;
+	}
+	p = c->gen;
+	p.role = c->role;
+	if (p.start_ms == 0)
+		p.start_ms = start;
+	if (gen_init(&src->gen, &p, &why) == -1) {
+		log_warnx("agent: synthetic run: %s", why);
+		return -1;
+	}
+	*n = p.duration_s;
+	return 0;
+}
+
+/* Stream the run from src (opened, and closed here). 1 if all went. */
+static int
+agent_run(const struct agent_config *c, struct link *l,
+    struct agent_src *src, uint64_t total)
+{
+	struct stride_sample	 s;
+	struct stride_msg	 tel;
+	char			 err[512];
+	int64_t			 t0, mono0, last_t, waited;
+	uint64_t		 sent = 0;
+	int			 r, ok = 1, pace_by_hub = c->speed > 1;
+
+	if ((r = agent_src_next(src, &s, err, sizeof(err))) != 1) {
+		/* Checked before: only a file changed under us gets here. */
+		log_warnx("agent: %s", r == -1 ? err : "no samples");
+		csvsrc_close(src->csv);
+		return 0;
+	}
+	if (!c->quiet)
+		log_info("agent: run of %llu samples, %u per message, at %gx; "
+		    "first sample at %lld ms", (unsigned long long)total,
+		    c->batch, c->speed, (long long)s.t_ms);
+	if (!agent_wait_connected(l, AGENT_CONNECT_WAIT_MS) && !agent_stop)
+		log_warnx("agent: broker not reachable yet: running anyway, "
+		    "messages wait for the connection");
+
+	t0 = last_t = s.t_ms;
+	if (agent_send_event(l, STRIDE_EVENT_START, t0) == -1)
+		ok = 0;
+	memset(&tel, 0, sizeof(tel));
+	tel.kind = STRIDE_KIND_TELEMETRY;
+	tel.u.tel.role = c->role;
+	mono0 = clock_mono_ms();
+	do {
+		agent_sleep_until(mono0 + (int64_t)((double)(s.t_ms - t0) /
+		    c->speed));
+		if (agent_stop)
+			break;
+		link_poll(l);
+		tel.u.tel.s[tel.u.tel.n++] = s;
+		last_t = s.t_ms;
+		if (tel.u.tel.n == c->batch) {
+			if (link_send(l, &tel) == -1)
+				ok = 0;
+			tel.u.tel.n = 0;
+		}
+		if (pace_by_hub && link_held_back(l)) {
+			if ((waited = agent_wait_window(c, l)) >= 0)
+				mono0 += waited;	/* the schedule moves */
+			else if (!agent_stop) {
+				log_warnx("agent: no ack from the hub for %d s: "
+				    "no longer waiting for it", c->ack_timeout_s);
+				pace_by_hub = 0;
+			}
+		}
+		if (++sent % AGENT_PROGRESS_S == 0 && !c->quiet)
+			log_info("agent: %llu/%llu samples, %zu message%s "
+			    "unacknowledged", (unsigned long long)sent,
+			    (unsigned long long)total, link_unacked(l),
+			    link_unacked(l) == 1 ? "" : "s");
+	} while ((r = agent_src_next(src, &s, err, sizeof(err))) == 1);
+	if (r == -1) {
+		log_warnx("agent: %s", err);
+		ok = 0;
+	}
+	if (agent_stop && !c->quiet)
+		log_info("agent: interrupted: stopping the run");
+	if (tel.u.tel.n > 0 && link_send(l, &tel) == -1)
+		ok = 0;
+	if (agent_send_event(l, STRIDE_EVENT_STOP, last_t) == -1)
+		ok = 0;
+	csvsrc_close(src->csv);
+	src->csv = NULL;
+	if (!c->quiet)
+		log_info("agent: sent %llu samples; %zu message%s awaiting the "
+		    "hub's ack, %llu dropped from a full outbox",
+		    (unsigned long long)sent, link_unacked(l),
+		    link_unacked(l) == 1 ? "" : "s",
+		    (unsigned long long)link_dropped(l));
+	return ok && link_dropped(l) == 0;
+}
+
+static int
+agent_report(const struct agent_config *c, struct link *l)
+{
+	struct stride_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = STRIDE_KIND_SYMPTOM;
+	m.u.sym.t_ms = clock_now_ms();
+	m.u.sym.when = c->when;
+	m.u.sym.level = c->level;
+	m.u.sym.score = c->score;
+	return link_send(l, &m) == 0;
+}
+
+int
+agent_main(const struct agent_config *c)
+{
+	struct link_config lc;
+	struct link	*l;
+	struct agent_src src;
+	sigset_t	 block, old;
+	uint64_t	 total = 0;
+	uint32_t	 epoch;
+	char		 err[512];
+	int		 ok;
+
+	agent_signals();
+	/* A bad source is refused before anything is taken or sent. */
+	memset(&src, 0, sizeof(src));
+	if (c->cmd == AGENT_CMD_RUN && agent_src_open(c, &src, &total) == -1)
+		return 1;
+	if (state_epoch_next(c->state_dir, c->device, clock_now_ms() / 1000,
+	    &epoch, err, sizeof(err)) == -1) {
+		log_warnx("agent: epoch: %s", err);
+		csvsrc_close(src.csv);
+		return 1;
+	}
+	memset(&lc, 0, sizeof(lc));
+	lc.host = c->host;
+	lc.port = c->port;
+	lc.prefix = c->prefix;
+	lc.runner = c->runner;
+	lc.device = c->device;
+	lc.role = c->role;
+	lc.epoch = epoch;
+	lc.outbox_cap = OUTBOX_CAP_DEFAULT;
+	/* --ack-timeout-s 0 says no hub will ack: nothing to pace by. */
+	lc.window = c->ack_timeout_s > 0 ? LINK_WINDOW : 0;
+	lc.status = c->cmd == AGENT_CMD_RUN;	/* one-shots are no presence */
+	lc.quiet = c->quiet;
+	lc.on_plan = agent_on_plan;
+
+	/* Paho's threads inherit this mask: signals come to us. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	l = link_open(&lc, err, sizeof(err));
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (l == NULL) {
+		log_warnx("agent: %s", err);
+		csvsrc_close(src.csv);
+		return 1;
+	}
+	if (!c->quiet)
+		log_info("agent: %s/%s as %s, epoch %u", c->runner, c->device,
+		    stride_role_name(c->role), (unsigned)epoch);
+
+	switch (c->cmd) {
+	case AGENT_CMD_RUN:
+		ok = agent_run(c, l, &src, total);
+		break;
+	case AGENT_CMD_REPORT:
+		ok = agent_report(c, l);
+		break;
+	case AGENT_CMD_EVENT:
+	default:
+		ok = agent_send_event(l, c->event, clock_now_ms()) == 0;
+		break;
+	}
+	/* Always wait: whatever was sent deserves its chance. */
+	if (!agent_finish(c, l))
+		ok = 0;
+	link_close(l, AGENT_FLUSH_MS);
+	state_epoch_release(c->state_dir, epoch);
+	return ok ? 0 : 1;
+}

@@ -1,0 +1,693 @@
+/*
+ * link.c - see link.h.
+ *
+ * Shared with Paho's threads (under `mu`): struct link_shared, nothing
+ * else. Everything Paho reads outside the lock (topics, the birth payload,
+ * the epoch) is written once in link_open, before the client exists.
+ *
+ * Sending: `sent_seq` is the highest seq published on the current
+ * connection; link_pump publishes the outbox past it, in order. A new
+ * connect (conn_gen moved on) sets it back to 0, so the whole outbox goes
+ * again, oldest first. Paho's own session retry may send some of those a
+ * second time; the hub's dedupe drops repeats, which is cheaper than
+ * working out here what the broker already had.
+ *
+ * Window (docs/protocol.md, section 7): the hub gives up on a missing seq
+ * once 64 newer ones have arrived, so with a window set nothing past
+ * acked + window is published: it waits in the outbox until the ack moves.
+ * If the ack stands still for LINK_STALL_MS while messages wait, the
+ * window is published again from the oldest (a message may have been lost
+ * between broker and hub without our connection noticing).
+ *
+ * Paho's automatic reconnect only starts after a first success (1.3.12
+ * does not retry a first connect that fails: seen with strace), so the
+ * owner retries that one from link_poll, the delay doubling 1 s .. 30 s.
+ *
+ * Memory: the shared plan buffer (4 KiB) and the encoding buffer are the
+ * only big fields; the outbox holds what is unacknowledged.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <MQTTAsync.h>
+
+#include "link.h"
+#include "outbox.h"
+#include "stride/codec.h"
+#include "stride/log.h"
+#include "stride/topic.h"
+
+#define LINK_KEEPALIVE_S	30
+#define LINK_RETRY_MIN_MS	1000
+#define LINK_RETRY_MAX_MS	30000
+#define LINK_STALL_MS		30000	/* no ack progress: send the window again */
+
+/* What Paho's threads record for the owner. Keep it this small. */
+struct link_shared {
+	int		connected;
+	int		connect_failed;	/* the last connect attempt failed */
+	int		ever_connected;
+	uint64_t	conn_gen;	/* successful connects so far */
+	uint64_t	events;		/* anything happened: wakes link_wait */
+	int		ack_new;
+	uint32_t	ack_seq;	/* the latest ack of our epoch */
+	int		plan_new;
+	size_t		plan_len;
+	char		plan[STRIDE_PAYLOAD_MAX];
+	int		disconnected;	/* link_close's disconnect finished */
+	struct log_rate	rate_bad_input;
+	struct log_rate	rate_connect;
+};
+
+struct link {
+	MQTTAsync		 client;
+	MQTTAsync_connectOptions opts;
+	MQTTAsync_willOptions	 will;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;	/* signalled on every shared.events++ */
+	struct link_shared	 sh;
+
+	/* Written in link_open only; read by Paho's threads without mu. */
+	uint32_t		 epoch;
+	enum stride_role	 role;
+	int			 status;	/* birth status and will */
+	int			 quiet;
+	char			 uri[LINK_HOST_MAX + 16];
+	char			 client_id[2 * STRIDE_ID_MAX + 2];
+	char			 topic[STRIDE_KIND_COUNT][STRIDE_TOPIC_MAX];
+	char			 birth[256];
+	char			 offline[256];
+	link_plan_cb		 on_plan;
+	void			*plan_arg;
+
+	/* The owner's alone. */
+	struct outbox		*ob;
+	uint32_t		 last_seq;	/* 0: nothing sent this epoch */
+	uint64_t		 seen_gen;	/* conn_gen sent_seq belongs to */
+	uint64_t		 seen_events;
+	uint32_t		 sent_seq;	/* published on this connection */
+	uint32_t		 acked_seq;	/* the hub's ack, our epoch */
+	size_t			 window;	/* 0: no limit */
+	int64_t			 progress_ms;	/* the ack last moved, monotonic */
+	int64_t			 retry_at_ms;	/* first-connect retry, monotonic */
+	int64_t			 retry_ms;
+	struct log_rate		 rate_publish;
+	char			 buf[STRIDE_PAYLOAD_MAX + 1];	/* encoding */
+};
+
+static void	link_on_published(void *, MQTTAsync_successData *);
+
+/* Record that something happened; caller holds mu. */
+static void
+link_event(struct link *l)
+{
+	l->sh.events++;
+	pthread_cond_broadcast(&l->cv);
+}
+
+static int
+link_publish_raw(struct link *l, const char *topic, const char *payload,
+    size_t len, int retained)
+{
+	MQTTAsync_message	  msg = MQTTAsync_message_initializer;
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	int			  rc;
+
+	msg.payload = (void *)payload;
+	msg.payloadlen = (int)len;
+	msg.qos = 1;
+	msg.retained = retained;
+	ro.onSuccess = link_on_published;
+	ro.context = l;
+	rc = MQTTAsync_sendMessage(l->client, topic, &msg, &ro);
+	return rc == MQTTASYNC_SUCCESS ? 0 : rc;
+}
+
+/* Paho's thread: the broker took a publish. Only wakes the owner, which
+ * asks Paho itself what is still pending (link_delivered). */
+static void
+link_on_published(void *ctx, MQTTAsync_successData *resp)
+{
+	struct link *l = ctx;
+
+	(void)resp;
+	pthread_mutex_lock(&l->mu);
+	link_event(l);
+	pthread_mutex_unlock(&l->mu);
+}
+
+/* Paho's thread, after every successful connect. */
+static void
+link_on_connected(void *ctx, char *cause)
+{
+	struct link	*l = ctx;
+	char		*topics[2];
+	int		 qos[2] = { 1, 1 }, rc;
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+
+	(void)cause;
+	if (!l->quiet)
+		log_info("link: connected to %s as %s", l->uri, l->client_id);
+	/* Subscribe again each time: a broker restarted without
+	 * persistence has forgotten our session. */
+	topics[0] = l->topic[STRIDE_KIND_ACK];
+	topics[1] = l->topic[STRIDE_KIND_PLAN];
+	if ((rc = MQTTAsync_subscribeMany(l->client, 2, topics, qos, &ro)) !=
+	    MQTTASYNC_SUCCESS)
+		log_warnx("link: subscribe: %s", MQTTAsync_strerror(rc));
+	if (l->status && (rc = link_publish_raw(l,
+	    l->topic[STRIDE_KIND_STATUS], l->birth, strlen(l->birth), 1)) != 0)
+		log_warnx("link: birth status: %s", MQTTAsync_strerror(rc));
+
+	pthread_mutex_lock(&l->mu);
+	l->sh.connected = 1;
+	l->sh.connect_failed = 0;
+	l->sh.ever_connected = 1;
+	l->sh.conn_gen++;
+	link_event(l);
+	pthread_mutex_unlock(&l->mu);
+}
+
+static void
+link_on_lost(void *ctx, char *cause)
+{
+	struct link *l = ctx;
+
+	log_warnx("link: connection to %s lost%s%s; reconnecting", l->uri,
+	    cause != NULL ? ": " : "", cause != NULL ? cause : "");
+	pthread_mutex_lock(&l->mu);
+	l->sh.connected = 0;
+	link_event(l);
+	pthread_mutex_unlock(&l->mu);
+}
+
+static void
+link_on_connect_failed(void *ctx, MQTTAsync_failureData *fd)
+{
+	struct link *l = ctx;
+
+	pthread_mutex_lock(&l->mu);
+	/* Paho retries by itself once it has been connected. */
+	if (!l->sh.ever_connected)
+		l->sh.connect_failed = 1;
+	link_event(l);
+	log_rate_warnx(&l->sh.rate_connect, "link: connect to %s failed: %s; "
+	    "retrying", l->uri, fd != NULL && fd->message != NULL ?
+	    fd->message : MQTTAsync_strerror(fd != NULL ? fd->code :
+	    MQTTASYNC_FAILURE));
+	pthread_mutex_unlock(&l->mu);
+}
+
+static void
+link_on_disconnected(void *ctx, MQTTAsync_successData *resp)
+{
+	struct link *l = ctx;
+
+	(void)resp;
+	pthread_mutex_lock(&l->mu);
+	l->sh.disconnected = 1;
+	l->sh.connected = 0;
+	link_event(l);
+	pthread_mutex_unlock(&l->mu);
+}
+
+static void
+link_on_disconnect_failed(void *ctx, MQTTAsync_failureData *fd)
+{
+	(void)fd;
+	link_on_disconnected(ctx, NULL);
+}
+
+/* Paho's thread: an ack or a plan. The payload is hostile: bounded,
+ * decoded by the codec, and only our own epoch's acks are kept. */
+static void
+link_take_ack(struct link *l, const void *payload, size_t len)
+{
+	struct stride_msg m;
+	const char	*why = NULL;
+
+	if (codec_decode(STRIDE_KIND_ACK, payload, len, &m, &why) == -1) {
+		pthread_mutex_lock(&l->mu);
+		log_rate_warnx(&l->sh.rate_bad_input, "link: bad ack on %s: %s",
+		    l->topic[STRIDE_KIND_ACK], why);
+		pthread_mutex_unlock(&l->mu);
+		return;
+	}
+	/* Older epochs are our past boots, retained at the broker: done
+	 * with. A later epoch is not ours to trust (clock set back?). */
+	if (m.u.ack.epoch != l->epoch) {
+		if (m.u.ack.epoch > l->epoch) {
+			pthread_mutex_lock(&l->mu);
+			log_rate_warnx(&l->sh.rate_bad_input, "link: ack for "
+			    "epoch %u, after ours (%u): ignored",
+			    (unsigned)m.u.ack.epoch, (unsigned)l->epoch);
+			pthread_mutex_unlock(&l->mu);
+		}
+		return;
+	}
+	pthread_mutex_lock(&l->mu);
+	l->sh.ack_seq = m.u.ack.seq;
+	l->sh.ack_new = 1;
+	link_event(l);
+	pthread_mutex_unlock(&l->mu);
+}
+
+static int
+link_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *msg)
+{
+	struct link	*l = ctx;
+	size_t		 tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
+	size_t		 plen = msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0;
+	const char	*ack = l->topic[STRIDE_KIND_ACK];
+	const char	*plan = l->topic[STRIDE_KIND_PLAN];
+
+	if (plen > STRIDE_PAYLOAD_MAX) {
+		pthread_mutex_lock(&l->mu);
+		log_rate_warnx(&l->sh.rate_bad_input, "link: dropped a %zu-byte "
+		    "message: over %d bytes", plen, STRIDE_PAYLOAD_MAX);
+		pthread_mutex_unlock(&l->mu);
+	} else if (tlen == strlen(ack) && memcmp(topic, ack, tlen) == 0)
+		link_take_ack(l, msg->payload, plen);
+	else if (tlen == strlen(plan) && memcmp(topic, plan, tlen) == 0 &&
+	    plen > 0) {
+		/* An empty retained message clears a plan: nothing to do. */
+		pthread_mutex_lock(&l->mu);
+		memcpy(l->sh.plan, msg->payload, plen);
+		l->sh.plan_len = plen;
+		l->sh.plan_new = 1;
+		link_event(l);
+		pthread_mutex_unlock(&l->mu);
+	}
+	MQTTAsync_freeMessage(&msg);
+	MQTTAsync_free(topic);
+	return 1;
+}
+
+static int
+link_status_json(struct link *l, int online, char *buf, size_t cap)
+{
+	struct stride_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = STRIDE_KIND_STATUS;
+	m.epoch = l->epoch;
+	m.u.status.online = online;
+	m.u.status.role = STRIDE_ROLE_UNKNOWN;
+	m.u.status.battery = -1;
+	if (online) {
+		m.u.status.role = l->role;
+		snprintf(m.u.status.fw, sizeof(m.u.status.fw), "%s",
+		    STRIDE_VERSION);
+	}
+	return codec_encode(&m, buf, cap);
+}
+
+struct link *
+link_open(const struct link_config *c, char *err, size_t errlen)
+{
+	MQTTAsync_createOptions	 co = MQTTAsync_createOptions_initializer;
+	MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer;
+	MQTTAsync_willOptions	 will = MQTTAsync_willOptions_initializer;
+	pthread_condattr_t	 ca;
+	struct link		*l;
+	int			 k, rc, locks = 0;
+
+	assert(c->epoch >= 1);
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->epoch = c->epoch;
+	l->role = c->role;
+	l->status = c->status;
+	l->quiet = c->quiet;
+	l->on_plan = c->on_plan;
+	l->plan_arg = c->plan_arg;
+	l->retry_ms = LINK_RETRY_MIN_MS;
+	l->window = c->window;
+	l->progress_ms = clock_mono_ms();
+	l->retry_at_ms = clock_mono_ms() + LINK_RETRY_MIN_MS;
+	if (strlen(c->host) > LINK_HOST_MAX || c->port < 1 ||
+	    c->port > 65535) {
+		snprintf(err, errlen, "bad broker address");
+		goto fail;
+	}
+	snprintf(l->uri, sizeof(l->uri), "tcp://%s:%d", c->host, c->port);
+	snprintf(l->client_id, sizeof(l->client_id), "%s-%s", c->runner,
+	    c->device);
+	for (k = STRIDE_KIND_TELEMETRY; k < STRIDE_KIND_COUNT; k++) {
+		if (topic_build(l->topic[k], sizeof(l->topic[k]), c->prefix,
+		    c->runner, c->device, (enum stride_kind)k) < 0) {
+			snprintf(err, errlen, "bad prefix, runner or device");
+			goto fail;
+		}
+	}
+	if (l->status && (link_status_json(l, 1, l->birth,
+	    sizeof(l->birth)) < 0 || link_status_json(l, 0, l->offline,
+	    sizeof(l->offline)) < 0)) {
+		snprintf(err, errlen, "cannot encode the status messages");
+		goto fail;
+	}
+	if ((l->ob = outbox_new(c->outbox_cap)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (pthread_mutex_init(&l->mu, NULL) != 0)
+		goto fail_sys;
+	locks++;
+	if (pthread_condattr_init(&ca) != 0)
+		goto fail_sys;
+	/* Deadlines are CLOCK_MONOTONIC, immune to the wall clock. */
+	rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (rc == 0)
+		rc = pthread_cond_init(&l->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (rc != 0)
+		goto fail_sys;
+	locks++;
+
+	/* Paho never buffers for us while disconnected: the outbox does. */
+	co.sendWhileDisconnected = 0;
+	if ((rc = MQTTAsync_createWithOptions(&l->client, l->uri, l->client_id,
+	    MQTTCLIENT_PERSISTENCE_NONE, NULL, &co)) != MQTTASYNC_SUCCESS) {
+		snprintf(err, errlen, "%s: %s", l->uri, MQTTAsync_strerror(rc));
+		goto fail;
+	}
+	MQTTAsync_setCallbacks(l->client, l, link_on_lost, link_on_message,
+	    NULL);
+	MQTTAsync_setConnected(l->client, l, link_on_connected);
+
+	if (l->status) {
+		l->will = will;
+		l->will.topicName = l->topic[STRIDE_KIND_STATUS];
+		l->will.message = l->offline;
+		l->will.retained = 1;
+		l->will.qos = 1;
+		opts.will = &l->will;
+	}
+	opts.keepAliveInterval = LINK_KEEPALIVE_S;
+	opts.cleansession = 0;
+	opts.automaticReconnect = 1;
+	opts.minRetryInterval = 1;
+	opts.maxRetryInterval = LINK_RETRY_MAX_MS / 1000;
+	opts.connectTimeout = 10;
+	opts.MQTTVersion = MQTTVERSION_3_1_1;	/* no fallback to 3.1 */
+	opts.onFailure = link_on_connect_failed;
+	opts.context = l;
+	l->opts = opts;
+	if ((rc = MQTTAsync_connect(l->client, &l->opts)) !=
+	    MQTTASYNC_SUCCESS) {
+		snprintf(err, errlen, "connect %s: %s", l->uri,
+		    MQTTAsync_strerror(rc));
+		goto fail;
+	}
+	return l;
+fail_sys:
+	snprintf(err, errlen, "%s", strerror(errno));
+fail:
+	if (l->client != NULL)
+		MQTTAsync_destroy(&l->client);
+	if (locks > 1)
+		pthread_cond_destroy(&l->cv);
+	if (locks > 0)
+		pthread_mutex_destroy(&l->mu);
+	outbox_free(l->ob);
+	free(l);
+	return NULL;
+}
+
+void
+link_close(struct link *l, int timeout_ms)
+{
+	MQTTAsync_disconnectOptions dopt =
+	    MQTTAsync_disconnectOptions_initializer;
+	int64_t	deadline;
+	int	rc, done;
+
+	if (l == NULL)
+		return;
+	deadline = clock_mono_ms() + timeout_ms;
+	if (MQTTAsync_isConnected(l->client)) {
+		if (l->status && (rc = link_publish_raw(l,
+		    l->topic[STRIDE_KIND_STATUS], l->offline,
+		    strlen(l->offline), 1)) != 0)
+			log_warnx("link: offline status: %s",
+			    MQTTAsync_strerror(rc));
+		dopt.timeout = timeout_ms;
+		dopt.onSuccess = link_on_disconnected;
+		dopt.onFailure = link_on_disconnect_failed;
+		dopt.context = l;
+		/* Paho finishes in-flight publishes (the offline status
+		 * among them) before it disconnects, up to the timeout. */
+		if (MQTTAsync_disconnect(l->client, &dopt) ==
+		    MQTTASYNC_SUCCESS) {
+			for (;;) {
+				pthread_mutex_lock(&l->mu);
+				done = l->sh.disconnected;
+				pthread_mutex_unlock(&l->mu);
+				if (done || !link_wait(l, deadline))
+					break;
+			}
+		}
+	}
+	MQTTAsync_destroy(&l->client);
+	pthread_cond_destroy(&l->cv);
+	pthread_mutex_destroy(&l->mu);
+	outbox_free(l->ob);
+	free(l);
+}
+
+/* Publish, in order, what has not gone out on this connection yet, as far
+ * as the window allows. Stops at the first failure: a disconnect is the
+ * usual one, and the next connect starts over anyway. */
+static void
+link_pump(struct link *l)
+{
+	const struct outbox_msg *m;
+	size_t	i, n = outbox_count(l->ob);
+	int	rc;
+
+	for (i = 0; i < n; i++) {
+		m = outbox_at(l->ob, i);
+		if (m->seq <= l->sent_seq)
+			continue;
+		if (l->window > 0 && m->seq > l->acked_seq + l->window)
+			return;
+		if ((rc = link_publish_raw(l, l->topic[m->kind], m->payload,
+		    m->len, 0)) != 0) {
+			if (rc != MQTTASYNC_DISCONNECTED)
+				log_rate_warnx(&l->rate_publish, "link: "
+				    "publish %s %u/%u: %s",
+				    stride_kind_name(m->kind),
+				    (unsigned)m->epoch, (unsigned)m->seq,
+				    MQTTAsync_strerror(rc));
+			return;
+		}
+		l->sent_seq = m->seq;
+	}
+}
+
+/* Connected or not; on a new connect, or a stalled ack, start the outbox
+ * over from the oldest; then pump. */
+static void
+link_sync(struct link *l, int64_t now)
+{
+	uint64_t gen;
+	int	 connected;
+
+	pthread_mutex_lock(&l->mu);
+	connected = l->sh.connected;
+	gen = l->sh.conn_gen;
+	pthread_mutex_unlock(&l->mu);
+	if (!connected)
+		return;
+	if (gen != l->seen_gen) {
+		l->seen_gen = gen;
+		l->sent_seq = 0;
+		l->progress_ms = now;
+		if (outbox_count(l->ob) > 0 && !l->quiet)
+			log_info("link: publishing again %zu message%s awaiting "
+			    "the hub's ack", outbox_count(l->ob),
+			    outbox_count(l->ob) == 1 ? "" : "s");
+	} else if (link_held_back(l) && now - l->progress_ms >= LINK_STALL_MS) {
+		l->sent_seq = 0;
+		l->progress_ms = now;
+		log_warnx("link: no ack for %d s with %zu message%s waiting: "
+		    "publishing the window again", LINK_STALL_MS / 1000,
+		    outbox_count(l->ob), outbox_count(l->ob) == 1 ? "" : "s");
+	}
+	link_pump(l);
+}
+
+void
+link_poll(struct link *l)
+{
+	uint32_t ack_seq;
+	size_t	 plan_len = 0, freed;
+	int64_t	 now = clock_mono_ms();
+	int	 retry = 0, ack_new, plan_new, rc;
+
+	pthread_mutex_lock(&l->mu);
+	ack_new = l->sh.ack_new;
+	ack_seq = l->sh.ack_seq;
+	l->sh.ack_new = 0;
+	if ((plan_new = l->sh.plan_new)) {
+		/* Copied out so that on_plan runs without the lock. */
+		plan_len = l->sh.plan_len;
+		memcpy(l->buf, l->sh.plan, plan_len);
+		l->sh.plan_new = 0;
+	}
+	if (l->sh.connect_failed && now >= l->retry_at_ms) {
+		l->sh.connect_failed = 0;
+		retry = 1;
+	}
+	pthread_mutex_unlock(&l->mu);
+
+	if (ack_new) {
+		/* An ack past what we sent cannot be about our messages
+		 * (another process with our epoch?): keep them. */
+		if (ack_seq > l->last_seq)
+			log_warnx("link: ack %u/%u is past our last message "
+			    "%u: ignored", (unsigned)l->epoch,
+			    (unsigned)ack_seq, (unsigned)l->last_seq);
+		else if (ack_seq > l->acked_seq) {
+			l->acked_seq = ack_seq;
+			l->progress_ms = now;
+			freed = outbox_ack(l->ob, l->epoch, ack_seq);
+			log_debug("link: hub acknowledged up to %u/%u (%zu "
+			    "freed, %zu left)", (unsigned)l->epoch,
+			    (unsigned)ack_seq, freed, outbox_count(l->ob));
+		}
+	}
+	if (plan_new && l->on_plan != NULL)
+		l->on_plan(l->plan_arg, l->buf, plan_len);
+	if (retry) {
+		l->retry_at_ms = now + l->retry_ms;
+		if (l->retry_ms < LINK_RETRY_MAX_MS)
+			l->retry_ms *= 2;
+		log_debug("link: connecting to %s again", l->uri);
+		if ((rc = MQTTAsync_connect(l->client, &l->opts)) !=
+		    MQTTASYNC_SUCCESS)
+			log_warnx("link: connect %s: %s", l->uri,
+			    MQTTAsync_strerror(rc));
+	}
+	link_sync(l, now);
+}
+
+int
+link_send(struct link *l, struct stride_msg *m)
+{
+	uint64_t dropped;
+	int	 len, rc;
+
+	assert(m->kind == STRIDE_KIND_TELEMETRY ||
+	    m->kind == STRIDE_KIND_EVENT || m->kind == STRIDE_KIND_SYMPTOM);
+	if (l->last_seq == UINT32_MAX) {
+		log_warnx("link: no seq left in epoch %u", (unsigned)l->epoch);
+		return -1;
+	}
+	m->epoch = l->epoch;
+	m->seq = l->last_seq + 1;
+	if ((len = codec_encode(m, l->buf, sizeof(l->buf))) < 0) {
+		log_warnx("link: cannot encode %s %u/%u",
+		    stride_kind_name(m->kind), (unsigned)m->epoch,
+		    (unsigned)m->seq);
+		return -1;
+	}
+	dropped = outbox_dropped(l->ob);
+	if ((rc = outbox_push(l->ob, m->epoch, m->seq, m->kind, l->buf,
+	    (size_t)len)) == -1) {
+		log_warnx("link: out of memory for %s %u/%u",
+		    stride_kind_name(m->kind), (unsigned)m->epoch,
+		    (unsigned)m->seq);
+		return -1;
+	}
+	/* Numbered even if the full outbox refused it (rc 1): the hub
+	 * will count the gap as a lost message, which it is. */
+	l->last_seq = m->seq;
+	if (outbox_dropped(l->ob) != dropped)
+		log_rate_warnx(&l->rate_publish, "link: outbox full (%zu "
+		    "unacknowledged): %llu message(s) dropped so far",
+		    outbox_count(l->ob),
+		    (unsigned long long)outbox_dropped(l->ob));
+	link_sync(l, clock_mono_ms());
+	return 0;
+}
+
+int
+link_wait(struct link *l, int64_t deadline_ms)
+{
+	struct timespec	ts;
+	int		woke;
+
+	ts.tv_sec = (time_t)(deadline_ms / 1000);
+	ts.tv_nsec = (long)(deadline_ms % 1000) * 1000000L;
+	pthread_mutex_lock(&l->mu);
+	/* 0 is a wake-up (maybe spurious: look again); anything else is
+	 * the deadline (or an error: never spin on it). */
+	while (l->sh.events == l->seen_events &&
+	    pthread_cond_timedwait(&l->cv, &l->mu, &ts) == 0)
+		;
+	woke = l->sh.events != l->seen_events;
+	l->seen_events = l->sh.events;
+	pthread_mutex_unlock(&l->mu);
+	return woke;
+}
+
+int
+link_connected(struct link *l)
+{
+	int	c;
+
+	pthread_mutex_lock(&l->mu);
+	c = l->sh.connected;
+	pthread_mutex_unlock(&l->mu);
+	return c;
+}
+
+size_t
+link_unacked(const struct link *l)
+{
+	return outbox_count(l->ob);
+}
+
+int
+link_delivered(struct link *l)
+{
+	MQTTAsync_token	*tokens = NULL;
+	uint64_t	 gen;
+	int		 connected, pending = 0;
+
+	pthread_mutex_lock(&l->mu);
+	connected = l->sh.connected;
+	gen = l->sh.conn_gen;
+	pthread_mutex_unlock(&l->mu);
+	if (!connected || gen != l->seen_gen || l->sent_seq != l->last_seq)
+		return 0;
+	if (MQTTAsync_getPendingTokens(l->client, &tokens) !=
+	    MQTTASYNC_SUCCESS)
+		return 0;
+	if (tokens != NULL) {
+		while (tokens[pending] != -1)
+			pending++;
+		MQTTAsync_free(tokens);
+	}
+	return pending == 0;
+}
+
+int
+link_held_back(const struct link *l)
+{
+	return l->window > 0 && l->last_seq > l->acked_seq + l->window;
+}
+
+uint64_t
+link_dropped(const struct link *l)
+{
+	return outbox_dropped(l->ob);
+}

@@ -1,0 +1,103 @@
+/*
+ * link.h - the agent's MQTT link to the hub: the only agent file that
+ * includes Paho.
+ *
+ * It numbers the device's messages (epoch, seq), keeps each one in the
+ * outbox until the hub's ack covers it, and re-publishes what is left,
+ * oldest first and with the original numbers, after every (re)connect.
+ * With a window, it publishes at most `window` messages past the hub's
+ * ack (docs/protocol.md, section 7); the rest wait in the outbox.
+ * Connects with a persistent session (clean session off, client id
+ * "<runner>-<device>", keepalive 30 s), reconnects by itself, keeps
+ * retrying a first connect that failed, and (in run mode) publishes a
+ * retained birth status on every connect, with a retained "offline" will.
+ * It subscribes to the device's ack topic and, reserved for the plans of
+ * issue 3, its plan topic.
+ *
+ * Threads: every link_* function is for the one thread that owns the link
+ * (the agent's main loop). Paho's callbacks run on Paho's threads and only
+ * record facts under a mutex: connected or not, a connect count, the
+ * latest ack of our epoch, the latest plan. link_poll() acts on them on
+ * the owner's thread, so the outbox is never shared.
+ */
+#ifndef AGENT_LINK_H
+#define AGENT_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "stride/protocol.h"
+
+#define LINK_HOST_MAX	253
+#define LINK_WINDOW	64	/* the hub's dedupe window: protocol.md 7 */
+
+struct link;
+
+/* Called on the owner's thread (from link_poll) with a plan's raw bytes,
+ * at most STRIDE_PAYLOAD_MAX of them, valid only during the call. */
+typedef void (*link_plan_cb)(void *arg, const void *payload, size_t len);
+
+struct link_config {
+	const char	*host;		/* broker host name or address */
+	int		 port;
+	const char	*prefix;	/* topic prefix, valid */
+	const char	*runner;	/* valid ids */
+	const char	*device;
+	enum stride_role role;
+	uint32_t	 epoch;		/* this boot's epoch, >= 1 */
+	size_t		 outbox_cap;	/* messages kept for re-sending */
+	size_t		 window;	/* LINK_WINDOW, or 0: no hub to pace by */
+	int		 status;	/* 1: birth status and will (run) */
+	int		 quiet;		/* 1: no info lines */
+	link_plan_cb	 on_plan;	/* may be NULL */
+	void		*plan_arg;
+};
+
+/* Create the client and start connecting; does not wait for the broker.
+ * NULL on failure, the reason in err. Strings in c are copied. The caller
+ * owns the result: link_close() it. */
+struct link	*link_open(const struct link_config *c, char *err,
+		    size_t errlen);
+
+/*
+ * Disconnect and free. In run mode an "offline" status is published first.
+ * Waits up to timeout_ms for Paho to finish what is in flight. NULL is a
+ * no-op.
+ */
+void		 link_close(struct link *, int timeout_ms);
+
+/*
+ * Number m with this boot's epoch and the next seq (m->epoch, m->seq are
+ * set), encode it, keep it in the outbox and publish it (QoS 1) when
+ * connected; while disconnected it waits in the outbox for the next
+ * connect. m->kind is telemetry, event or symptom. Returns 0, or -1 if m
+ * does not encode or memory ran out (the seq is not used then).
+ */
+int		 link_send(struct link *, struct stride_msg *m);
+
+/* Act on what Paho's threads recorded: free what the hub acknowledged,
+ * re-publish after a reconnect, retry a failed first connect, hand a new
+ * plan to on_plan. Cheap; call it whenever the loop wakes. */
+void		 link_poll(struct link *);
+
+/* Sleep until a Paho callback records something or CLOCK_MONOTONIC
+ * reaches deadline_ms. Returns 1 if woken by a callback, 0 at the
+ * deadline. Call link_poll() after. */
+int		 link_wait(struct link *, int64_t deadline_ms);
+
+int		 link_connected(struct link *);
+
+/* Messages sent and not yet acknowledged by the hub. */
+size_t		 link_unacked(const struct link *);
+
+/* 1 if connected, everything in the outbox was published on this
+ * connection and the broker has acknowledged all of it (QoS 1 PUBACK):
+ * the hub may not have it yet, but the broker does. */
+int		 link_delivered(struct link *);
+
+/* 1 if messages wait in the outbox for the window to open. */
+int		 link_held_back(const struct link *);
+
+/* Messages the full outbox had to drop, since link_open(). */
+uint64_t	 link_dropped(const struct link *);
+
+#endif

@@ -1,0 +1,79 @@
+#!/bin/sh
+# quickstart.sh - see StrideHub work, end to end, on this machine.
+#
+# Installs what is missing, builds, starts a mosquitto on 127.0.0.1, the hub
+# and two agents (a foot pod and a watch) of one runner, plays a hilly run
+# through them faster than real time, and shows the fused session the hub
+# stored. Everything it starts is stopped when it ends; its files stay in
+# $STRIDE_QUICKSTART_DIR (default /tmp/stridehub-quickstart) to look at.
+#   STRIDE_SPEED=N   play the run N times faster than real time (default 40)
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/deploy/install-deps.sh"
+echo "== building"
+"$top/deploy/build.sh" "$top/build"
+
+B="$top/build"
+W=${STRIDE_QUICKSTART_DIR:-/tmp/stridehub-quickstart}
+SPEED=${STRIDE_SPEED:-40}
+rm -rf "$W"
+mkdir -p "$W"
+PORT=$("$B/tests/freeport")
+PIDS=""
+stop_all() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+}
+trap stop_all EXIT INT TERM
+
+cat > "$W/mosquitto.conf" <<CONF
+listener $PORT 127.0.0.1
+allow_anonymous true
+persistence false
+user root
+CONF
+echo "== mosquitto on 127.0.0.1:$PORT"
+mosquitto -c "$W/mosquitto.conf" > "$W/mosquitto.log" 2>&1 &
+PIDS="$PIDS $!"
+i=0
+until mosquitto_pub -h 127.0.0.1 -p "$PORT" -t probe -n 2>/dev/null; do
+	i=$((i + 1)); [ $i -lt 50 ] || { echo "mosquitto did not start"; exit 1; }
+	sleep 0.1
+done
+
+echo "== hub (store $W/hub.db, log $W/hub.log)"
+"$B/hub/stridehub" -f "$W/hub.db" -H 127.0.0.1 -p "$PORT" \
+    -o idle_timeout_ms=10000 -o stop_grace_ms=2000 > "$W/hub.log" 2>&1 &
+HUB=$!
+PIDS="$PIDS $HUB"
+sleep 0.5
+
+start_ms=$(( $(date +%s) * 1000 ))
+run="run --synthetic --duration-s 1200 --pace-s-per-km 390 --cadence 164 \
+--hills 3 --seed 42 --start-ms $start_ms"
+echo "== runner ana: a 20-minute hilly run, foot pod and watch, ${SPEED}x speed"
+for role in footpod watch; do
+	# shellcheck disable=SC2086
+	"$B/agents/stride-agent" --runner ana --device "ana-$role" --role "$role" \
+	    --host 127.0.0.1 --port "$PORT" --state-dir "$W" --speed "$SPEED" \
+	    $run > "$W/agent-$role.log" 2>&1 &
+	PIDS="$PIDS $!"
+	eval "pid_$role=$!"
+done
+# shellcheck disable=SC2154
+wait "$pid_footpod" "$pid_watch" || {
+	echo "an agent failed; see $W/agent-*.log"; exit 1; }
+
+echo "== waiting for the hub to close the session"
+i=0
+until "$B/hub/stridehub" -f "$W/hub.db" sessions ana 2>/dev/null |
+    grep -q closed; do
+	i=$((i + 1)); [ $i -lt 100 ] || { echo "no closed session; see $W/hub.log"; exit 1; }
+	sleep 0.2
+done
+"$B/hub/stridehub" -f "$W/hub.db" sessions ana
+id=$("$B/hub/stridehub" -f "$W/hub.db" sessions ana | awk '/closed/ { print $1 }' | tail -n 1)
+echo
+"$B/hub/stridehub" -f "$W/hub.db" session "$id"
+echo
+echo "Files, logs and the store are in $W."

@@ -1,0 +1,786 @@
+/*
+ * cli.c - see cli.h: the admin commands of `stridehub <command>`.
+ *
+ * Reads through store.c only (no SQL here) and prints. A command is a row
+ * of cli_cmds: cli_main matches its words, checks the argument count,
+ * opens the store as the row asks (read-only unless CLI_WRITE, not at all
+ * for CLI_NOSTORE), runs it and closes the store. Adding a command is
+ * adding a function and a row; nothing else changes.
+ *
+ * The output formats are a contract (cli.h): tests and the quickstart
+ * parse them. Everything printed comes from the store, which hands out
+ * only valid ids ([a-z0-9_-]), so no value contains a space, a comma or a
+ * quote; JSON strings are escaped anyway.
+ *
+ * Never leaves a failed write to stdout unnoticed: stdout is flushed and
+ * checked before the exit status is decided. Single-threaded.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "stride/log.h"
+#include "stride/protocol.h"
+#include "cli.h"
+#include "fuse.h"
+#include "store.h"
+
+#define CLI_OK		0
+#define CLI_FAIL	1
+#define CLI_USAGE	2
+
+#define CLI_BUF		80	/* room for any time, duration or pace we print */
+
+enum {
+	CLI_NOSTORE = 1 << 0,	/* runs without opening the store */
+	CLI_WRITE = 1 << 1	/* opens the store read-write */
+};
+
+struct cli_cmd;
+
+/* What a command gets. */
+struct cli {
+	const struct cli_cmd	*cmd;
+	struct store		*st;	/* NULL for CLI_NOSTORE */
+	FILE			*out;
+};
+
+struct cli_cmd {
+	const char	*name;		/* one or more words */
+	int		 min, max;	/* argument counts after the name */
+	const char	*usage;		/* the arguments, for usage lines */
+	const char	*help;
+	int		 flags;		/* CLI_* */
+	int		(*fn)(struct cli *, int, char **);
+};
+
+static int	cli_help(struct cli *, int, char **);
+static int	cli_runners(struct cli *, int, char **);
+static int	cli_devices(struct cli *, int, char **);
+static int	cli_sessions(struct cli *, int, char **);
+static int	cli_session(struct cli *, int, char **);
+static int	cli_export(struct cli *, int, char **);
+
+static const struct cli_cmd cli_cmds[] = {
+	{ "runners", 0, 0, "", "list the runners",
+	    0, cli_runners },
+	{ "devices", 0, 1, "[runner]", "list devices and their last state",
+	    0, cli_devices },
+	{ "sessions", 0, 1, "[runner]", "list sessions, oldest first",
+	    0, cli_sessions },
+	{ "session", 1, 1, "<id>", "one session's summary",
+	    0, cli_session },
+	{ "export", 2, 2, "<id> --csv|--json", "one session's samples",
+	    0, cli_export },
+	{ "help", 0, 0, "", "this list",
+	    CLI_NOSTORE, cli_help },
+};
+#define CLI_NCMDS	(sizeof(cli_cmds) / sizeof(cli_cmds[0]))
+
+/* One device of the session's runner, to name the ids chunks carry. */
+struct cli_dev {
+	int64_t		id;
+	char		name[STRIDE_ID_MAX + 1];
+};
+
+struct cli_devs {
+	struct cli_dev	*d;
+	size_t		 n, cap;
+};
+
+static void
+cli_usage_of(FILE *fp, const struct cli_cmd *c)
+{
+	fprintf(fp, "usage: stridehub %s%s%s\n", c->name,
+	    c->usage[0] != '\0' ? " " : "", c->usage);
+}
+
+void
+cli_usage(FILE *fp)
+{
+	char	line[64];
+	size_t	i;
+
+	fprintf(fp, "commands:\n");
+	for (i = 0; i < CLI_NCMDS; i++) {
+		snprintf(line, sizeof(line), "%s%s%s", cli_cmds[i].name,
+		    cli_cmds[i].usage[0] != '\0' ? " " : "", cli_cmds[i].usage);
+		fprintf(fp, "  %-32s %s\n", line, cli_cmds[i].help);
+	}
+}
+
+/* A usage error in a command's arguments: say what, show its usage. */
+static int
+cli_bad(const struct cli *c, const char *what, const char *arg)
+{
+	fprintf(stderr, "stridehub: %s: %s\n", what, arg);
+	cli_usage_of(stderr, c->cmd);
+	return CLI_USAGE;
+}
+
+/* The number of argv words c's name takes, or 0 if it does not match. */
+static int
+cli_match(const struct cli_cmd *c, int argc, char **argv)
+{
+	const char	*p = c->name, *sp;
+	size_t		 len;
+	int		 k = 0;
+
+	for (;;) {
+		sp = strchr(p, ' ');
+		len = sp != NULL ? (size_t)(sp - p) : strlen(p);
+		if (k >= argc || strlen(argv[k]) != len ||
+		    strncmp(argv[k], p, len) != 0)
+			return 0;
+		k++;
+		if (sp == NULL)
+			return k;
+		p = sp + 1;
+	}
+}
+
+/* "2024-05-01T07:00:00Z" (with ".250" before the Z if millis), or "-". */
+static const char *
+cli_time(char *buf, size_t len, int64_t ms, int millis)
+{
+	struct tm	tm;
+	time_t		t;
+
+	/* Years 1970..9999: what a timestamp here can sensibly be. */
+	if (ms <= 0 || ms > 253402300799999LL) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	t = (time_t)(ms / 1000);
+	if (gmtime_r(&t, &tm) == NULL) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	if (millis)
+		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	else
+		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+	return buf;
+}
+
+/* Seconds as h:mm:ss, or "-". */
+static const char *
+cli_dur(char *buf, size_t len, double s)
+{
+	long	t;
+
+	if (!isfinite(s) || s < 0 || s > 1e9) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	t = lround(s);
+	snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+	return buf;
+}
+
+/* Minutes and seconds per km at mps, or "-" when standing still. */
+static const char *
+cli_pace(char *buf, size_t len, double mps)
+{
+	long	t;
+
+	if (!isfinite(mps) || mps < 0.1) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	t = lround(1000.0 / mps);
+	snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
+	return buf;
+}
+
+static const char *
+cli_role(enum stride_role r)
+{
+	const char *s = stride_role_name(r);
+
+	return s != NULL ? s : "unknown";
+}
+
+/* A positive decimal session id, nothing else. */
+static int
+cli_parse_id(const char *s, int64_t *id)
+{
+	char		*end;
+	long long	 v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v <= 0)
+		return -1;
+	*id = v;
+	return 0;
+}
+
+/* An optional runner argument: valid, and known to the store. */
+static int
+cli_runner_arg(struct cli *c, int argc, char **argv, const char **runner)
+{
+	int64_t	id;
+	int	rc;
+
+	*runner = NULL;
+	if (argc == 0)
+		return CLI_OK;
+	if (!stride_id_valid(argv[0], strlen(argv[0])))
+		return cli_bad(c, "not a runner id", argv[0]);
+	if ((rc = store_runner_get(c->st, argv[0], 0, &id)) == -1)
+		return CLI_FAIL;
+	if (rc == 1) {
+		log_warnx("runner %s: no such runner", argv[0]);
+		return CLI_FAIL;
+	}
+	*runner = argv[0];
+	return CLI_OK;
+}
+
+static int
+cli_help(struct cli *c, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(c->out, "usage: stridehub [options] <command> [args]\n");
+	cli_usage(c->out);
+	return CLI_OK;
+}
+
+static int
+cli_runner_row(void *arg, const struct store_runner *r)
+{
+	struct cli	*c = arg;
+	char		 t[CLI_BUF];
+
+	fprintf(c->out, "%-16s %7" PRIu32 " %8" PRIu32 "  %s\n", r->runner,
+	    r->devices, r->sessions, cli_time(t, sizeof(t), r->created_ms, 0));
+	return 0;
+}
+
+static int
+cli_runners(struct cli *c, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(c->out, "%-16s %7s %8s  %s\n", "RUNNER", "DEVICES",
+	    "SESSIONS", "CREATED");
+	return store_runners_walk(c->st, cli_runner_row, c) == 0 ? CLI_OK :
+	    CLI_FAIL;
+}
+
+static int
+cli_device_row(void *arg, const struct store_device *d)
+{
+	struct cli	*c = arg;
+	char		 t[CLI_BUF], bat[16], ack[24];
+
+	if (d->battery >= 0)
+		snprintf(bat, sizeof(bat), "%d%%", d->battery);
+	else
+		snprintf(bat, sizeof(bat), "-");
+	if (d->dd.epoch > 0)
+		snprintf(ack, sizeof(ack), "%" PRIu32 "/%" PRIu32, d->dd.epoch,
+		    d->dd.acked);
+	else
+		snprintf(ack, sizeof(ack), "-");
+	fprintf(c->out, "%-16s %-16s %-8s %-7s %7s  %-20s  %s\n", d->runner,
+	    d->device, cli_role(d->role), d->online ? "online" : "offline",
+	    bat, cli_time(t, sizeof(t), d->last_seen_ms, 0), ack);
+	return 0;
+}
+
+static int
+cli_devices(struct cli *c, int argc, char **argv)
+{
+	const char	*runner;
+	int		 rc;
+
+	if ((rc = cli_runner_arg(c, argc, argv, &runner)) != CLI_OK)
+		return rc;
+	fprintf(c->out, "%-16s %-16s %-8s %-7s %7s  %-20s  %s\n", "RUNNER",
+	    "DEVICE", "ROLE", "STATE", "BATTERY", "LAST_SEEN", "ACKED");
+	return store_devices_walk(c->st, runner, cli_device_row, c) == 0 ?
+	    CLI_OK : CLI_FAIL;
+}
+
+/* What a session spans: its samples once summarised, else so far. */
+static void
+cli_span(const struct store_session *s, int64_t *start, int64_t *end)
+{
+	if (!s->open && s->sum.end_ms > 0) {
+		*start = s->sum.start_ms;
+		*end = s->sum.end_ms;
+	} else {
+		*start = s->start_ms;
+		*end = s->last_t_ms > s->stop_ms ? s->last_t_ms : s->stop_ms;
+	}
+}
+
+static int
+cli_session_row(void *arg, const struct store_session *s)
+{
+	struct cli	*c = arg;
+	char		 t[CLI_BUF], dur[CLI_BUF], km[CLI_BUF], pace[CLI_BUF];
+	int64_t		 start, end;
+
+	cli_span(s, &start, &end);
+	cli_dur(dur, sizeof(dur), (double)(end - start) / 1000.0);
+	if (s->open) {
+		snprintf(km, sizeof(km), "-");
+		snprintf(pace, sizeof(pace), "-");
+	} else {
+		snprintf(km, sizeof(km), "%.2f", s->sum.distance_m / 1000.0);
+		cli_pace(pace, sizeof(pace), s->sum.avg_speed_mps);
+	}
+	fprintf(c->out, "%-6" PRId64 " %-16s %-6s  %-20s  %8s  %11s  %s\n",
+	    s->id, s->runner, s->open ? "open" : "closed",
+	    cli_time(t, sizeof(t), start, 0), dur, km, pace);
+	return 0;
+}
+
+static int
+cli_sessions(struct cli *c, int argc, char **argv)
+{
+	const char	*runner;
+	int		 rc;
+
+	if ((rc = cli_runner_arg(c, argc, argv, &runner)) != CLI_OK)
+		return rc;
+	fprintf(c->out, "%-6s %-16s %-6s  %-20s  %8s  %11s  %s\n", "ID",
+	    "RUNNER", "STATE", "START", "DURATION", "DISTANCE_KM", "PACE");
+	return store_sessions_walk(c->st, runner, 0, cli_session_row, c) == 0 ?
+	    CLI_OK : CLI_FAIL;
+}
+
+static int
+cli_dev_add(void *arg, const struct store_device *d)
+{
+	struct cli_devs	*v = arg;
+	struct cli_dev	*p;
+	size_t		 cap;
+
+	if (v->n == v->cap) {
+		cap = v->cap == 0 ? 8 : v->cap * 2;
+		if ((p = realloc(v->d, cap * sizeof(*p))) == NULL) {
+			log_warnx("out of memory");
+			return -1;
+		}
+		v->d = p;
+		v->cap = cap;
+	}
+	v->d[v->n].id = d->id;
+	snprintf(v->d[v->n].name, sizeof(v->d[v->n].name), "%s", d->device);
+	v->n++;
+	return 0;
+}
+
+static const char *
+cli_dev_name(const struct cli_devs *v, int64_t id)
+{
+	size_t	i;
+
+	for (i = 0; i < v->n; i++)
+		if (v->d[i].id == id)
+			return v->d[i].name;
+	return "unknown";	/* not the runner's: only a damaged file */
+}
+
+/* The session named by arg, loaded; with its runner's devices if v. */
+static int
+cli_load(struct cli *c, const char *arg, struct store_session *s,
+    struct cli_devs *v)
+{
+	int64_t	id;
+	int	rc;
+
+	if (cli_parse_id(arg, &id) == -1)
+		return cli_bad(c, "not a session id", arg);
+	if ((rc = store_session_get(c->st, id, s)) == -1)
+		return CLI_FAIL;
+	if (rc != 0) {
+		log_warnx("session %s: no such session", arg);
+		return CLI_FAIL;
+	}
+	if (v != NULL &&
+	    store_devices_walk(c->st, s->runner, cli_dev_add, v) != 0)
+		return CLI_FAIL;
+	return CLI_OK;
+}
+
+/* "<-2%", "-2..2%", ..., ">8%" */
+static void
+cli_band_label(char *buf, size_t len, int i)
+{
+	if (i == 0)
+		snprintf(buf, len, "<%g%%", fuse_band_edges_pct[0]);
+	else if (i == FUSE_BANDS - 1)
+		snprintf(buf, len, ">%g%%", fuse_band_edges_pct[i - 1]);
+	else
+		snprintf(buf, len, "%g..%g%%", fuse_band_edges_pct[i - 1],
+		    fuse_band_edges_pct[i]);
+}
+
+struct cli_show {
+	struct cli		*c;
+	const struct cli_devs	*v;
+	int			 header;
+};
+
+static int
+cli_show_device(void *arg, int64_t device_id, enum stride_role role,
+    const struct stride_sample *s, size_t n)
+{
+	struct cli_show	*w = arg;
+	char		 t0[CLI_BUF], t1[CLI_BUF];
+
+	if (!w->header) {
+		fprintf(w->c->out, "\n%-16s %-8s %8s  %-20s  %s\n", "DEVICE",
+		    "ROLE", "SAMPLES", "FIRST", "LAST");
+		w->header = 1;
+	}
+	fprintf(w->c->out, "%-16s %-8s %8zu  %-20s  %s\n",
+	    cli_dev_name(w->v, device_id), cli_role(role), n,
+	    cli_time(t0, sizeof(t0), s[0].t_ms, 0),
+	    cli_time(t1, sizeof(t1), s[n - 1].t_ms, 0));
+	return 0;
+}
+
+static void
+cli_show_summary(FILE *o, const struct session_summary *m)
+{
+	char	b[CLI_BUF], b2[CLI_BUF];
+	int	i;
+
+	fprintf(o, "%-12s %s\n", "end", cli_time(b, sizeof(b), m->end_ms, 0));
+	fprintf(o, "%-12s %s\n", "duration", cli_dur(b, sizeof(b),
+	    (double)(m->end_ms - m->start_ms) / 1000.0));
+	fprintf(o, "%-12s %s\n", "moving", cli_dur(b, sizeof(b), m->moving_s));
+	fprintf(o, "%-12s %.2f km\n", "distance", m->distance_m / 1000.0);
+	fprintf(o, "%-12s %s min/km\n", "pace", cli_pace(b, sizeof(b),
+	    m->avg_speed_mps));
+	fprintf(o, "%-12s %.2f m/s\n", "avg_speed", m->avg_speed_mps);
+	fprintf(o, "%-12s %.2f m/s\n", "max_speed", m->max_speed_mps);
+	if (m->avg_cadence_spm > 0)
+		fprintf(o, "%-12s %.1f spm\n", "avg_cadence",
+		    m->avg_cadence_spm);
+	else
+		fprintf(o, "%-12s -\n", "avg_cadence");
+	if (m->avg_step_m > 0)
+		fprintf(o, "%-12s %.2f m\n", "avg_step", m->avg_step_m);
+	else
+		fprintf(o, "%-12s -\n", "avg_step");
+	fprintf(o, "%-12s %s\n", "ungraded", cli_dur(b, sizeof(b),
+	    m->ungraded_s));
+	fprintf(o, "%-12s %" PRIu32 "\n", "devices", m->devices);
+	fprintf(o, "%-12s %" PRIu32 "\n", "samples", m->samples);
+
+	fprintf(o, "\n%-10s %8s  %s\n", "GRADE", "TIME", "DISTANCE_KM");
+	for (i = 0; i < FUSE_BANDS; i++) {
+		cli_band_label(b2, sizeof(b2), i);
+		fprintf(o, "%-10s %8s  %.2f\n", b2, cli_dur(b, sizeof(b),
+		    m->band_s[i]), m->band_m[i] / 1000.0);
+	}
+}
+
+static int
+cli_session(struct cli *c, int argc, char **argv)
+{
+	struct store_session	 s;
+	struct cli_devs		 v = { NULL, 0, 0 };
+	struct cli_show		 w = { c, &v, 0 };
+	FILE			*o = c->out;
+	char			 b[CLI_BUF];
+	int			 rc;
+
+	(void)argc;
+	if ((rc = cli_load(c, argv[0], &s, &v)) != CLI_OK)
+		goto done;
+	fprintf(o, "%-12s %" PRId64 "\n", "session", s.id);
+	fprintf(o, "%-12s %s\n", "runner", s.runner);
+	fprintf(o, "%-12s %s\n", "state", s.open ? "open" : "closed");
+	fprintf(o, "%-12s %s\n", "start", cli_time(b, sizeof(b),
+	    !s.open && s.sum.end_ms > 0 ? s.sum.start_ms : s.start_ms, 0));
+	if (s.open) {
+		fprintf(o, "%-12s %s\n", "last", cli_time(b, sizeof(b),
+		    s.last_t_ms, 0));
+		fprintf(o, "%-12s %s\n", "stop", cli_time(b, sizeof(b),
+		    s.stop_ms, 0));
+		fprintf(o, "%-12s %s\n", "summary", "pending");
+	} else
+		cli_show_summary(o, &s.sum);
+	rc = store_session_samples(c->st, s.id, cli_show_device, &w) == 0 ?
+	    CLI_OK : CLI_FAIL;
+done:
+	free(v.d);
+	return rc;
+}
+
+/* A JSON string; ids need no escaping, but nothing here relies on it. */
+static void
+cli_json_str(FILE *o, const char *s)
+{
+	const unsigned char *p;
+
+	fputc('"', o);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(o, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(o, "\\u%04x", *p);
+		else
+			fputc(*p, o);
+	}
+	fputc('"', o);
+}
+
+/* A JSON number with dec decimals; null if not finite. */
+static void
+cli_json_real(FILE *o, const char *key, double v, int dec)
+{
+	if (isfinite(v))
+		fprintf(o, ",\"%s\":%.*f", key, dec, v);
+	else
+		fprintf(o, ",\"%s\":null", key);
+}
+
+static void
+cli_json_summary(FILE *o, const struct session_summary *m)
+{
+	int	i;
+
+	fprintf(o, "{\"start_ms\":%" PRId64 ",\"end_ms\":%" PRId64,
+	    m->start_ms, m->end_ms);
+	cli_json_real(o, "moving_s", m->moving_s, 1);
+	cli_json_real(o, "distance_m", m->distance_m, 2);
+	cli_json_real(o, "avg_speed_mps", m->avg_speed_mps, 3);
+	cli_json_real(o, "max_speed_mps", m->max_speed_mps, 3);
+	cli_json_real(o, "avg_cadence_spm", m->avg_cadence_spm, 1);
+	cli_json_real(o, "avg_step_m", m->avg_step_m, 3);
+	fprintf(o, ",\"bands\":[");
+	for (i = 0; i < FUSE_BANDS; i++) {
+		fprintf(o, "%s{", i > 0 ? "," : "");
+		if (i == 0)
+			fprintf(o, "\"min_pct\":null");
+		else
+			fprintf(o, "\"min_pct\":%g", fuse_band_edges_pct[i - 1]);
+		if (i == FUSE_BANDS - 1)
+			fprintf(o, ",\"max_pct\":null");
+		else
+			fprintf(o, ",\"max_pct\":%g", fuse_band_edges_pct[i]);
+		cli_json_real(o, "time_s", m->band_s[i], 1);
+		cli_json_real(o, "distance_m", m->band_m[i], 2);
+		fputc('}', o);
+	}
+	fputc(']', o);
+	cli_json_real(o, "ungraded_s", m->ungraded_s, 1);
+	fprintf(o, ",\"samples\":%" PRIu32 ",\"devices\":%" PRIu32 "}",
+	    m->samples, m->devices);
+}
+
+struct cli_exp {
+	struct cli		*c;
+	const struct cli_devs	*v;
+	int			 json;
+	int			 first;	/* no device printed yet (JSON) */
+};
+
+static int
+cli_export_csv(void *arg, int64_t device_id, enum stride_role role,
+    const struct stride_sample *s, size_t n)
+{
+	struct cli_exp	*e = arg;
+	FILE		*o = e->c->out;
+	const char	*name = cli_dev_name(e->v, device_id);
+	char		 t[CLI_BUF];
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		fprintf(o, "%s,%s,%" PRId64 ",%s,", name, cli_role(role),
+		    s[i].t_ms, cli_time(t, sizeof(t), s[i].t_ms, 1));
+		if (s[i].has & STRIDE_HAS_CAD)
+			fprintf(o, "%.1f", s[i].cad_spm);
+		fputc(',', o);
+		if (s[i].has & STRIDE_HAS_SPD)
+			fprintf(o, "%.2f", s[i].spd_mps);
+		fputc(',', o);
+		if (s[i].has & STRIDE_HAS_GRADE)
+			fprintf(o, "%.1f", s[i].grade_pct);
+		fputc(',', o);
+		if (s[i].has & STRIDE_HAS_ALT)
+			fprintf(o, "%.1f", s[i].alt_m);
+		fputc(',', o);
+		if (s[i].has & STRIDE_HAS_DIST)
+			fprintf(o, "%.2f", s[i].dist_m);
+		fputc('\n', o);
+	}
+	return 0;
+}
+
+static int
+cli_export_json(void *arg, int64_t device_id, enum stride_role role,
+    const struct stride_sample *s, size_t n)
+{
+	struct cli_exp	*e = arg;
+	FILE		*o = e->c->out;
+	const char	*rn = stride_role_name(role);
+	size_t		 i;
+
+	fprintf(o, "%s{\"id\":%" PRId64 ",\"device\":", e->first ? "" : ",",
+	    device_id);
+	e->first = 0;
+	cli_json_str(o, cli_dev_name(e->v, device_id));
+	fprintf(o, ",\"role\":");
+	if (rn != NULL)
+		cli_json_str(o, rn);
+	else
+		fprintf(o, "null");
+	fprintf(o, ",\"samples\":[");
+	for (i = 0; i < n; i++) {
+		/* Wire keys and resolutions (see the protocol). */
+		fprintf(o, "%s{\"t\":%" PRId64, i > 0 ? "," : "", s[i].t_ms);
+		if (s[i].has & STRIDE_HAS_CAD)
+			fprintf(o, ",\"cad\":%.1f", s[i].cad_spm);
+		if (s[i].has & STRIDE_HAS_SPD)
+			fprintf(o, ",\"spd\":%.2f", s[i].spd_mps);
+		if (s[i].has & STRIDE_HAS_GRADE)
+			fprintf(o, ",\"grade\":%.1f", s[i].grade_pct);
+		if (s[i].has & STRIDE_HAS_ALT)
+			fprintf(o, ",\"alt\":%.1f", s[i].alt_m);
+		if (s[i].has & STRIDE_HAS_DIST)
+			fprintf(o, ",\"dist\":%.2f", s[i].dist_m);
+		fputc('}', o);
+	}
+	fprintf(o, "]}");
+	return 0;
+}
+
+static int
+cli_export(struct cli *c, int argc, char **argv)
+{
+	struct store_session	 s;
+	struct cli_devs		 v = { NULL, 0, 0 };
+	struct cli_exp		 e = { c, &v, -1, 1 };
+	FILE			*o = c->out;
+	const char		*idarg = NULL;
+	int			 i, rc;
+
+	/* The id and one format flag, in either order. */
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--csv") == 0 ||
+		    strcmp(argv[i], "--json") == 0) {
+			if (e.json != -1)
+				return cli_bad(c, "one format only", argv[i]);
+			e.json = argv[i][2] == 'j';
+		} else if (idarg == NULL && argv[i][0] != '-')
+			idarg = argv[i];
+		else
+			return cli_bad(c, "unexpected argument", argv[i]);
+	}
+	if (idarg == NULL || e.json == -1)
+		return cli_bad(c, "need a session id and --csv or --json",
+		    idarg != NULL ? idarg : argv[0]);
+	if ((rc = cli_load(c, idarg, &s, &v)) != CLI_OK)
+		goto done;
+
+	if (!e.json) {
+		fprintf(o, "device,role,t_ms,time,cad_spm,spd_mps,grade_pct,"
+		    "alt_m,dist_m\n");
+		rc = store_session_samples(c->st, s.id, cli_export_csv, &e) ==
+		    0 ? CLI_OK : CLI_FAIL;
+		goto done;
+	}
+	fprintf(o, "{\"id\":%" PRId64 ",\"runner\":", s.id);
+	cli_json_str(o, s.runner);
+	fprintf(o, ",\"open\":%s,\"start_ms\":%" PRId64 ",\"last_t_ms\":%"
+	    PRId64, s.open ? "true" : "false", s.start_ms, s.last_t_ms);
+	if (s.stop_ms != 0)
+		fprintf(o, ",\"stop_ms\":%" PRId64, s.stop_ms);
+	else
+		fprintf(o, ",\"stop_ms\":null");
+	fprintf(o, ",\"summary\":");
+	if (s.open)
+		fprintf(o, "null");
+	else
+		cli_json_summary(o, &s.sum);
+	fprintf(o, ",\"devices\":[");
+	rc = store_session_samples(c->st, s.id, cli_export_json, &e) == 0 ?
+	    CLI_OK : CLI_FAIL;
+	fprintf(o, "]}\n");
+done:
+	free(v.d);
+	return rc;
+}
+
+int
+cli_main(const char *db_path, int argc, char **argv)
+{
+	const struct cli_cmd	*cmd = NULL;
+	struct cli		 c;
+	char			 err[256];
+	size_t			 i;
+	int			 words = 0, rc;
+
+	if (argc < 1 || argv == NULL || argv[0] == NULL) {
+		fprintf(stderr, "usage: stridehub [options] <command> "
+		    "[args]\n");
+		cli_usage(stderr);
+		return CLI_USAGE;
+	}
+	/* The longest name that matches: "device add" before "device". */
+	for (i = 0; i < CLI_NCMDS; i++) {
+		int k = cli_match(&cli_cmds[i], argc, argv);
+
+		if (k > words) {
+			words = k;
+			cmd = &cli_cmds[i];
+		}
+	}
+	if (cmd == NULL) {
+		fprintf(stderr, "stridehub: unknown command: %s\n", argv[0]);
+		cli_usage(stderr);
+		return CLI_USAGE;
+	}
+	argc -= words;
+	argv += words;
+	if (argc < cmd->min || argc > cmd->max) {
+		fprintf(stderr, "stridehub: %s: wrong number of arguments\n",
+		    cmd->name);
+		cli_usage_of(stderr, cmd);
+		return CLI_USAGE;
+	}
+
+	memset(&c, 0, sizeof(c));
+	c.cmd = cmd;
+	c.out = stdout;
+	if (!(cmd->flags & CLI_NOSTORE)) {
+		if (db_path == NULL || *db_path == '\0') {
+			fprintf(stderr, "stridehub: no store file set\n");
+			return CLI_USAGE;
+		}
+		c.st = store_open(db_path, (cmd->flags & CLI_WRITE) == 0, err,
+		    sizeof(err));
+		if (c.st == NULL) {
+			log_warnx("store: %s", err);
+			return CLI_FAIL;
+		}
+	}
+	rc = cmd->fn(&c, argc, argv);
+	store_close(c.st);
+	if (fflush(c.out) == EOF || ferror(c.out)) {
+		log_warn("%s: writing the output", cmd->name);
+		return CLI_FAIL;
+	}
+	return rc;
+}

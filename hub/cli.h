@@ -1,0 +1,45 @@
+/*
+ * cli.h - the admin commands: `stridehub [options] <command> [args]`.
+ *
+ * Each command opens its own read-only store handle (WAL: it reads the last
+ * committed state while the hub writes) and prints to stdout. Commands are
+ * rows of one table in cli.c ({name, min args, max args, usage, help,
+ * flags, function}); a command of two words ("device add") is a row too.
+ *
+ * Output is for people and for scripts, and kept stable:
+ * - Tables (runners, devices, sessions, the tables in `session`) are one
+ *   header line of UPPERCASE column names, then one line per row, columns
+ *   separated by spaces; no value contains a space; "-" means unknown.
+ * - `session <id>` prints "key value..." lines (key: one lowercase word;
+ *   e.g. "distance 8.52 km", "pace 5:03 min/km", "start
+ *   2024-05-01T07:00:00Z"), a blank line, the gradient band table, a blank
+ *   line, the device table.
+ * - `export <id> --csv`: the header line
+ *   device,role,t_ms,time,cad_spm,spd_mps,grade_pct,alt_m,dist_m
+ *   then one line per stored sample (device by device, each by time),
+ *   absent fields empty, time as ISO 8601 UTC with milliseconds.
+ * - `export <id> --json`: one JSON object on one line:
+ *   {"id":..,"runner":"..","open":..,"start_ms":..,"last_t_ms":..,
+ *    "stop_ms":..|null,"summary":{..}|null,"devices":[{"id":..,
+ *    "device":"..","role":".."|null,"samples":[{"t":..,"cad":..,...}]}]}
+ *   with samples in the wire's keys and units.
+ * Times are UTC, ISO 8601 ("2024-05-01T07:00:00Z"), durations h:mm:ss.
+ *
+ * Exit status: 0 done, 1 failed (no such session or runner, store error;
+ * the reason on stderr), 2 usage error (usage on stderr).
+ */
+#ifndef HUB_CLI_H
+#define HUB_CLI_H
+
+#include <stdio.h>
+
+/*
+ * Run the command in argv[0] with its arguments argv[1..argc) on the store
+ * at db_path. Returns the exit status.
+ */
+int	cli_main(const char *db_path, int argc, char **argv);
+
+/* The list of commands with their arguments, one per line. */
+void	cli_usage(FILE *fp);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * config.h - the hub's settings: one struct, defaults in one place
+ * (config_defaults), read from a file of `key = value` lines and then
+ * overridden by command-line flags. `stridehub -n` checks and exits.
+ */
+#ifndef HUB_CONFIG_H
+#define HUB_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "stride/protocol.h"
+
+#define CONFIG_PATH_MAX	512
+#define CONFIG_HOST_MAX	255
+
+struct hub_config {
+	char	host[CONFIG_HOST_MAX + 1];	/* broker address: 127.0.0.1 */
+	int	port;				/* 1883 */
+	char	prefix[STRIDE_PREFIX_MAX + 1];	/* topic prefix: stridehub */
+	char	client_id[65];			/* MQTT client id: stridehub-hub */
+	char	shared_group[33];		/* "" or $share group for several hubs */
+	char	username[65];			/* "" for none */
+	char	password_file[CONFIG_PATH_MAX];	/* "" for none; first line */
+	char	db_path[CONFIG_PATH_MAX];	/* SQLite file: stridehub.db */
+	int64_t	idle_ms;			/* session idle timeout: 300000 */
+	int64_t	grace_ms;			/* late data after stop: 10000 */
+	int64_t	ack_interval_ms;		/* at most one ack per device per: 1000 */
+	size_t	queue_bytes;			/* Paho -> worker bound: 32 MiB */
+	int	verbose;
+	/* Benchmarks only: exit once idle this long after the first message. */
+	int64_t	exit_idle_ms;			/* 0: never */
+};
+
+void	config_defaults(struct hub_config *);
+
+/* Read path into c (keys not in the file keep their values). Returns 0, or
+ * -1 after logging "path:line: reason". */
+int	config_load(struct hub_config *c, const char *path);
+
+/* Set one key from text, as the file and the flags do. Returns 0, or -1 with
+ * *why set to a static reason. */
+int	config_set(struct hub_config *c, const char *key, const char *value,
+	    const char **why);
+
+/* Check the whole config for consistency. Returns 0 or -1 after logging. */
+int	config_check(const struct hub_config *c);
+
+#endif

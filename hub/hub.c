@@ -1,0 +1,791 @@
+/*
+ * hub.c - see hub.h.
+ *
+ * Invariants:
+ * - A device's dedupe window in memory is ahead of the store's only within
+ *   an uncommitted batch; every touched device is saved in the same
+ *   transaction as its samples.
+ * - An ack names only what a committed transaction holds.
+ * - A runner's sessions in memory mirror the open rows of the sessions table.
+ * Never blocks on the network: publishing hands bytes to Paho's buffer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "fuse.h"
+#include "hub.h"
+#include "queue.h"
+#include "session.h"
+#include "store.h"
+#include "table.h"
+#include "stride/codec.h"
+#include "stride/log.h"
+#include "stride/topic.h"
+
+#define HUB_WAIT_MS		50	/* longest idle wait for messages */
+#define HUB_TICK_MS		100	/* timed work at least this often */
+#define HUB_STATS_MS		60000	/* a stats line this often, if busy */
+#define HUB_DEVICES_PER_SESSION	16	/* more is hostile, not a runner */
+
+struct runner {
+	int64_t			 id;
+	char			 name[STRIDE_ID_MAX + 1];
+	struct runner_sessions	 rs;
+	int			 dirty;		/* sessions to save this batch */
+	struct runner		*next_dirty;
+};
+
+struct device {
+	struct store_device	 sd;
+	struct runner		*r;
+	int			 dirty;		/* to save this batch */
+	struct device		*next_dirty;
+	int			 ack_pending;	/* committed, not yet acked */
+	uint32_t		 ack_epoch;	/* last published */
+	uint32_t		 ack_seq;
+	int64_t			 ack_at_ms;
+};
+
+/* Drain-rate bookkeeping for the benchmark line, across run and drain. */
+struct hub_drain_clock {
+	int64_t		first_ms;	/* monotonic: first message taken */
+	int64_t		done_ms;	/* monotonic: last batch committed */
+	uint64_t	count;
+};
+
+struct hub {
+	const struct hub_config	*cfg;
+	struct store		*st;
+	hub_publish_fn		 publish;
+	void			*publish_arg;
+	struct session_params	 sp;
+	struct fuse_params	 fp;
+	struct table		*runners;	/* name -> struct runner */
+	struct table		*devices;	/* "runner/device" -> struct device */
+	struct runner		*dirty_runners;
+	struct device		*dirty_devices;
+	size_t			 pending_acks;
+	struct hub_stats	 stats;
+	struct log_rate		 rate_topic;
+	struct log_rate		 rate_payload;
+	struct log_rate		 rate_stale;
+	struct log_rate		 rate_store;
+	struct log_rate		 rate_limit;
+	struct hub_drain_clock	 drain;
+};
+
+static int	hub_finalize(struct hub *, struct runner *, int64_t id);
+
+/* Runners and devices. */
+
+static struct runner *
+hub_runner(struct hub *h, const char *name, int64_t id)
+{
+	struct runner *r;
+
+	if ((r = table_get(h->runners, name)) != NULL)
+		return r;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->id = id;
+	if (table_put(h->runners, r->name, r) == -1) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void
+hub_device_key(char *buf, size_t cap, const char *runner, const char *device)
+{
+	snprintf(buf, cap, "%s/%s", runner, device);
+}
+
+static struct device *
+hub_device_add(struct hub *h, const struct store_device *sd, struct runner *r)
+{
+	struct device	*d;
+	char		 key[2 * STRIDE_ID_MAX + 2];
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	d->sd = *sd;
+	d->r = r;
+	d->ack_epoch = sd->dd.epoch;
+	d->ack_seq = sd->dd.acked;
+	hub_device_key(key, sizeof(key), sd->runner, sd->device);
+	if (table_put(h->devices, key, d) == -1) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/*
+ * The device a topic names, created on first sight. (Issue 4 replaces this
+ * with enrolment: only devices paired through the CLI will be accepted.)
+ */
+static struct device *
+hub_device(struct hub *h, const struct stride_topic *t)
+{
+	struct store_device	 sd;
+	struct runner		*r;
+	struct device		*d;
+	char			 key[2 * STRIDE_ID_MAX + 2];
+	int64_t			 rid;
+
+	hub_device_key(key, sizeof(key), t->runner, t->device);
+	if ((d = table_get(h->devices, key)) != NULL)
+		return d;
+	if (store_runner_get(h->st, t->runner, 1, &rid) != 0)
+		return NULL;
+	if ((r = hub_runner(h, t->runner, rid)) == NULL)
+		return NULL;
+	if (store_device_get(h->st, rid, t->runner, t->device, 1, &sd) != 0)
+		return NULL;
+	log_info("new device %s/%s", t->runner, t->device);
+	return hub_device_add(h, &sd, r);
+}
+
+static void
+hub_mark_device(struct hub *h, struct device *d)
+{
+	if (!d->dirty) {
+		d->dirty = 1;
+		d->next_dirty = h->dirty_devices;
+		h->dirty_devices = d;
+	}
+}
+
+static void
+hub_mark_runner(struct hub *h, struct runner *r)
+{
+	if (!r->dirty) {
+		r->dirty = 1;
+		r->next_dirty = h->dirty_runners;
+		h->dirty_runners = r;
+	}
+}
+
+/* Sessions. */
+
+/* The session device time t_ms belongs to, beginning one if needed. */
+static struct sess *
+hub_session_for(struct hub *h, struct runner *r, int64_t t_ms, int64_t now_ms)
+{
+	int64_t id, displaced;
+
+	switch (session_route(&r->rs, t_ms, &h->sp)) {
+	case SESSION_ROUTE_OPEN:
+		return &r->rs.open;
+	case SESSION_ROUTE_CLOSING:
+		return &r->rs.closing;
+	case SESSION_ROUTE_NEW:
+		break;
+	}
+	/* Make room first: a due or displaced session is finalized now. */
+	while (r->rs.closing.id != 0 && r->rs.open.id != 0) {
+		if (hub_finalize(h, r, r->rs.closing.id) == -1)
+			return NULL;
+	}
+	if (store_session_new(h->st, r->id, t_ms, &id) == -1)
+		return NULL;
+	while ((displaced = session_begin(&r->rs, id, t_ms, now_ms)) != 0) {
+		if (hub_finalize(h, r, displaced) == -1)
+			return NULL;
+	}
+	h->stats.sessions_opened++;
+	hub_mark_runner(h, r);
+	log_debug("runner %s: session %lld begins", r->name, (long long)id);
+	/* Not always OPEN: an older run uploaded late goes to CLOSING. */
+	return session_find(&r->rs, id);
+}
+
+struct hub_collect {
+	struct fuse_input	 in[HUB_DEVICES_PER_SESSION];
+	size_t			 n;
+};
+
+static int
+hub_collect_cb(void *arg, int64_t device_id, enum stride_role role,
+    const struct stride_sample *s, size_t n)
+{
+	struct hub_collect	*c = arg;
+	struct stride_sample	*copy;
+
+	(void)device_id;
+	if (c->n == HUB_DEVICES_PER_SESSION || n == 0)
+		return 0;	/* the first devices are enough to fuse */
+	if ((copy = malloc(n * sizeof(*copy))) == NULL)
+		return -1;
+	memcpy(copy, s, n * sizeof(*copy));
+	c->in[c->n].role = role;
+	c->in[c->n].s = copy;
+	c->in[c->n].n = n;
+	c->n++;
+	return 0;
+}
+
+/* Fuse and summarise session id, store the summary, forget the session. */
+static int
+hub_finalize(struct hub *h, struct runner *r, int64_t id)
+{
+	struct hub_collect	 c;
+	struct session_summary	 sum;
+	struct sess		*s;
+	size_t			 i;
+	int			 rc = -1;
+
+	memset(&c, 0, sizeof(c));
+	memset(&sum, 0, sizeof(sum));
+	if ((s = session_find(&r->rs, id)) == NULL)
+		return -1;
+	if (store_session_samples(h->st, id, hub_collect_cb, &c) != 0)
+		goto done;
+	if (fuse_session(c.in, c.n, &h->fp, &sum) == -1) {
+		/* A session of events only: keep its span, no figures. */
+		memset(&sum, 0, sizeof(sum));
+		sum.start_ms = s->start_ms;
+		sum.end_ms = s->stop_ms != 0 ? s->stop_ms : s->last_t_ms;
+	}
+	if (store_session_close(h->st, id, &sum) == -1)
+		goto done;
+	session_forget(&r->rs, id);
+	h->stats.sessions_closed++;
+	log_info("runner %s: session %lld: %.0f m in %.0f s moving, "
+	    "cadence %.0f spm, step %.2f m, %u samples from %u devices",
+	    r->name, (long long)id, sum.distance_m, sum.moving_s,
+	    sum.avg_cadence_spm, sum.avg_step_m, sum.samples, sum.devices);
+	rc = 0;
+done:
+	for (i = 0; i < c.n; i++)
+		free((void *)c.in[i].s);
+	return rc;
+}
+
+static int
+hub_save_sessions(struct hub *h)
+{
+	struct store_session	 ss;
+	struct runner		*r, *next;
+	struct sess		*slots[2];
+	int			 i, rc = 0;
+
+	for (r = h->dirty_runners; r != NULL; r = next) {
+		next = r->next_dirty;
+		r->dirty = 0;
+		r->next_dirty = NULL;
+		slots[0] = &r->rs.open;
+		slots[1] = &r->rs.closing;
+		for (i = 0; i < 2; i++) {
+			if (slots[i]->id == 0)
+				continue;
+			memset(&ss, 0, sizeof(ss));
+			ss.id = slots[i]->id;
+			ss.runner_id = r->id;
+			ss.open = 1;
+			ss.start_ms = slots[i]->start_ms;
+			ss.last_t_ms = slots[i]->last_t_ms;
+			ss.stop_ms = slots[i]->stop_ms;
+			if (store_session_save(h->st, &ss) == -1)
+				rc = -1;
+		}
+	}
+	h->dirty_runners = NULL;
+	return rc;
+}
+
+/* Message handlers: the message is decoded and new; the batch is open. */
+
+static int
+hub_on_telemetry(struct hub *h, struct device *d, const struct stride_msg *m,
+    int64_t now_ms)
+{
+	const struct stride_sample	*s = m->u.tel.s;
+	size_t				 n = m->u.tel.n;
+	struct sess			*sess;
+
+	if (m->u.tel.role != STRIDE_ROLE_UNKNOWN && d->sd.role != m->u.tel.role)
+		d->sd.role = m->u.tel.role;
+	if ((sess = hub_session_for(h, d->r, s[0].t_ms, now_ms)) == NULL)
+		return -1;
+	if (store_chunk_put(h->st, sess->id, d->sd.id, m->epoch, m->seq, s,
+	    n) == -1)
+		return -1;
+	session_touch(sess, s[0].t_ms, s[n - 1].t_ms, now_ms);
+	hub_mark_runner(h, d->r);
+	h->stats.samples += n;
+	return 0;
+}
+
+static int
+hub_on_event(struct hub *h, struct device *d, const struct stride_msg *m,
+    int64_t now_ms)
+{
+	struct runner	*r = d->r;
+	struct sess	*sess;
+	int64_t		 t = m->u.ev.t_ms, displaced;
+
+	if (m->u.ev.type == STRIDE_EVENT_STOP &&
+	    session_route(&r->rs, t, &h->sp) == SESSION_ROUTE_NEW) {
+		/* A stop for a session we never saw: nothing to end. */
+		log_debug("runner %s: stop with no session", r->name);
+		return 0;
+	}
+	if ((sess = hub_session_for(h, r, t, now_ms)) == NULL)
+		return -1;
+	if (store_event_put(h->st, sess->id, d->sd.id, t, m->u.ev.type) == -1)
+		return -1;
+	if (m->u.ev.type == STRIDE_EVENT_STOP) {
+		displaced = session_stop(&r->rs, sess, t, now_ms, &h->sp);
+		if (displaced != 0 && hub_finalize(h, r, displaced) == -1)
+			return -1;
+	} else
+		session_touch(sess, t, t, now_ms);
+	hub_mark_runner(h, r);
+	return 0;
+}
+
+static int
+hub_on_symptom(struct hub *h, struct device *d, const struct stride_msg *m)
+{
+	int64_t session_id = d->r->rs.open.id;
+
+	return store_symptom_put(h->st, d->r->id, d->sd.id, session_id,
+	    m->u.sym.t_ms, m->u.sym.when, m->u.sym.level, m->u.sym.score);
+}
+
+static void
+hub_on_status(struct device *d, const struct stride_msg *m, int64_t now_ms)
+{
+	d->sd.online = m->u.status.online;
+	if (m->u.status.role != STRIDE_ROLE_UNKNOWN)
+		d->sd.role = m->u.status.role;
+	if (m->u.status.battery >= 0)
+		d->sd.battery = m->u.status.battery;
+	d->sd.last_seen_ms = now_ms;
+}
+
+/* One message: every check, then the handler. Returns -1 only when the
+ * store failed (the batch must be rolled back). */
+static int
+hub_handle(struct hub *h, const struct inmsg *im, int64_t now_ms)
+{
+	struct stride_topic	 t;
+	struct stride_msg	 m;
+	struct device		*d;
+	const char		*why;
+	uint32_t		 lost;
+	int			 rc = 0;
+
+	h->stats.messages++;
+	if (topic_parse(h->cfg->prefix, im->data, im->topic_len, &t,
+	    &why) == -1) {
+		h->stats.bad_topic++;
+		log_rate_warnx(&h->rate_topic, "dropped message on %.*s: %s",
+		    (int)(im->topic_len > 120 ? 120 : im->topic_len), im->data,
+		    why);
+		return 0;
+	}
+	if (codec_decode(t.kind, im->payload, im->payload_len, &m,
+	    &why) == -1) {
+		h->stats.bad_payload++;
+		log_rate_warnx(&h->rate_payload,
+		    "dropped %s from %s/%s: %s (%zu bytes)",
+		    stride_kind_name(t.kind), t.runner, t.device, why,
+		    im->payload_len);
+		return 0;
+	}
+	if ((d = hub_device(h, &t)) == NULL)
+		return -1;
+	d->sd.last_seen_ms = now_ms;
+	if (t.kind == STRIDE_KIND_STATUS) {
+		hub_on_status(d, &m, now_ms);
+		hub_mark_device(h, d);
+		h->stats.stored++;
+		return 0;
+	}
+	switch (dedupe_check(&d->sd.dd, m.epoch, m.seq, &lost)) {
+	case DEDUPE_NEW:
+		break;
+	case DEDUPE_DUPLICATE:
+		h->stats.duplicates++;
+		log_debug("duplicate %s/%s %u.%u", t.runner, t.device,
+		    m.epoch, m.seq);
+		return 0;
+	case DEDUPE_STALE:
+		h->stats.stale++;
+		log_rate_warnx(&h->rate_stale,
+		    "dropped %s from %s/%s: epoch %u is older than %u",
+		    stride_kind_name(t.kind), t.runner, t.device, m.epoch,
+		    d->sd.dd.epoch);
+		return 0;
+	}
+	if (lost > 0) {
+		h->stats.lost += lost;
+		log_info("%s/%s: %u messages never arrived before %u.%u",
+		    t.runner, t.device, lost, m.epoch, m.seq);
+	}
+	hub_mark_device(h, d);
+	switch (t.kind) {
+	case STRIDE_KIND_TELEMETRY:
+		rc = hub_on_telemetry(h, d, &m, now_ms);
+		break;
+	case STRIDE_KIND_EVENT:
+		rc = hub_on_event(h, d, &m, now_ms);
+		break;
+	case STRIDE_KIND_SYMPTOM:
+		rc = hub_on_symptom(h, d, &m);
+		break;
+	default:
+		break;
+	}
+	if (rc == 0)
+		h->stats.stored++;
+	return rc;
+}
+
+/* Acks. */
+
+static void
+hub_publish_ack(struct hub *h, struct device *d, int64_t now_ms)
+{
+	struct stride_msg	m;
+	char			topic[STRIDE_TOPIC_MAX], buf[128];
+	int			len;
+
+	d->ack_pending = 0;
+	if (d->sd.dd.acked == 0 ||
+	    (d->ack_epoch == d->sd.dd.epoch && d->ack_seq == d->sd.dd.acked))
+		return;
+	memset(&m, 0, sizeof(m));
+	m.kind = STRIDE_KIND_ACK;
+	m.u.ack.epoch = d->sd.dd.epoch;
+	m.u.ack.seq = d->sd.dd.acked;
+	if ((len = codec_encode(&m, buf, sizeof(buf))) < 0 ||
+	    topic_build(topic, sizeof(topic), h->cfg->prefix, d->sd.runner,
+	    d->sd.device, STRIDE_KIND_ACK) < 0)
+		return;
+	if (h->publish != NULL &&
+	    h->publish(h->publish_arg, topic, buf, (size_t)len, 1, 1) == -1)
+		return;	/* Paho's buffer is full: the next batch retries */
+	d->ack_epoch = m.u.ack.epoch;
+	d->ack_seq = m.u.ack.seq;
+	d->ack_at_ms = now_ms;
+	h->stats.acks_published++;
+}
+
+struct hub_tick_ctx {
+	struct hub	*h;
+	int64_t		 now_ms;
+	int		 rc;
+};
+
+static void
+hub_tick_ack(void *arg, void *value)
+{
+	struct hub_tick_ctx	*c = arg;
+	struct device		*d = value;
+
+	if (d->ack_pending &&
+	    c->now_ms - d->ack_at_ms >= c->h->cfg->ack_interval_ms)
+		hub_publish_ack(c->h, d, c->now_ms);
+}
+
+static void
+hub_tick_sessions(void *arg, void *value)
+{
+	struct hub_tick_ctx	*c = arg;
+	struct runner		*r = value;
+	int64_t			 id;
+
+	if (r->rs.open.id == 0 && r->rs.closing.id == 0)
+		return;
+	while (c->rc == 0 && (id = session_due(&r->rs, c->now_ms,
+	    &c->h->sp)) != 0) {
+		if (hub_finalize(c->h, r, id) == -1)
+			c->rc = -1;
+	}
+}
+
+/* Public. */
+
+static int
+hub_load_device(void *arg, const struct store_device *sd)
+{
+	struct hub	*h = arg;
+	struct runner	*r;
+
+	if ((r = hub_runner(h, sd->runner, sd->runner_id)) == NULL ||
+	    hub_device_add(h, sd, r) == NULL)
+		return -1;
+	return 0;
+}
+
+struct hub_load_ctx {
+	struct hub	*h;
+	int64_t		 now_ms;
+};
+
+static int
+hub_load_session(void *arg, const struct store_session *ss)
+{
+	struct hub_load_ctx	*c = arg;
+	struct runner		*r;
+	struct sess		*slot;
+
+	if ((r = hub_runner(c->h, ss->runner, ss->runner_id)) == NULL)
+		return -1;
+	/* A stopped session, or a second open one, waits in CLOSING. */
+	slot = ss->stop_ms == 0 && r->rs.open.id == 0 ? &r->rs.open :
+	    &r->rs.closing;
+	if (slot->id != 0) {
+		log_warnx("runner %s: session %lld left open; ignored",
+		    r->name, (long long)ss->id);
+		return 0;
+	}
+	slot->id = ss->id;
+	slot->start_ms = ss->start_ms;
+	slot->last_t_ms = ss->last_t_ms;
+	slot->stop_ms = ss->stop_ms;
+	slot->last_rx_ms = c->now_ms;
+	if (slot == &r->rs.closing)
+		slot->close_at_ms = c->now_ms + c->h->sp.grace_ms;
+	return 0;
+}
+
+struct hub *
+hub_new(const struct hub_config *cfg, struct store *st, hub_publish_fn publish,
+    void *publish_arg)
+{
+	struct hub_load_ctx	 lc;
+	struct hub		*h;
+	struct fuse_params	 fp = FUSE_PARAMS_DEFAULT;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	h->cfg = cfg;
+	h->st = st;
+	h->publish = publish;
+	h->publish_arg = publish_arg;
+	h->sp.idle_ms = cfg->idle_ms;
+	h->sp.grace_ms = cfg->grace_ms;
+	h->fp = fp;
+	if ((h->runners = table_new()) == NULL ||
+	    (h->devices = table_new()) == NULL)
+		goto fail;
+	if (store_devices_walk(st, NULL, hub_load_device, h) != 0)
+		goto fail;
+	lc.h = h;
+	lc.now_ms = clock_now_ms();
+	if (store_sessions_walk(st, NULL, 1, hub_load_session, &lc) != 0)
+		goto fail;
+	log_info("loaded %zu runners, %zu devices", table_count(h->runners),
+	    table_count(h->devices));
+	return h;
+fail:
+	hub_free(h);
+	return NULL;
+}
+
+static void
+hub_free_value(void *arg, void *value)
+{
+	(void)arg;
+	free(value);
+}
+
+void
+hub_free(struct hub *h)
+{
+	if (h == NULL)
+		return;
+	if (h->devices != NULL) {
+		table_walk(h->devices, hub_free_value, NULL);
+		table_free(h->devices);
+	}
+	if (h->runners != NULL) {
+		table_walk(h->runners, hub_free_value, NULL);
+		table_free(h->runners);
+	}
+	free(h);
+}
+
+int
+hub_process(struct hub *h, const struct inmsg *list, int64_t now_ms)
+{
+	const struct inmsg	*im;
+	struct device		*d, *next;
+	int			 rc = 0;
+
+	if (store_begin(h->st) == -1)
+		return -1;
+	for (im = list; im != NULL && rc == 0; im = im->next)
+		rc = hub_handle(h, im, now_ms);
+	if (rc == 0)
+		rc = hub_save_sessions(h);
+	for (d = h->dirty_devices; d != NULL && rc == 0; d = d->next_dirty)
+		rc = store_device_save(h->st, &d->sd);
+	if (rc == 0)
+		rc = store_commit(h->st);
+	if (rc == -1) {
+		/*
+		 * The broker already has our PUBACKs for this batch: say so
+		 * loudly. Devices still hold every unacked message and will
+		 * re-send it, which is why acks wait for the commit.
+		 */
+		h->stats.store_errors++;
+		log_rate_warnx(&h->rate_store,
+		    "store failed; batch rolled back, devices will re-send");
+		store_rollback(h->st);
+	}
+	for (d = h->dirty_devices; d != NULL; d = next) {
+		next = d->next_dirty;
+		d->dirty = 0;
+		d->next_dirty = NULL;
+		if (rc == -1)
+			continue;
+		if (now_ms - d->ack_at_ms >= h->cfg->ack_interval_ms)
+			hub_publish_ack(h, d, now_ms);
+		else
+			d->ack_pending = 1;
+	}
+	h->dirty_devices = NULL;
+	return rc;
+}
+
+int
+hub_tick(struct hub *h, int64_t now_ms)
+{
+	struct hub_tick_ctx c = { h, now_ms, 0 };
+
+	if (store_begin(h->st) == -1)
+		return -1;
+	table_walk(h->runners, hub_tick_sessions, &c);
+	if (c.rc == 0)
+		c.rc = hub_save_sessions(h);
+	if (c.rc == 0)
+		c.rc = store_commit(h->st);
+	if (c.rc == -1)
+		store_rollback(h->st);
+	table_walk(h->devices, hub_tick_ack, &c);
+	return c.rc;
+}
+
+static void
+hub_finalize_one(void *arg, void *value)
+{
+	struct hub_tick_ctx	*c = arg;
+	struct runner		*r = value;
+
+	while (c->rc == 0 && r->rs.closing.id != 0)
+		c->rc = hub_finalize(c->h, r, r->rs.closing.id);
+	while (c->rc == 0 && r->rs.open.id != 0)
+		c->rc = hub_finalize(c->h, r, r->rs.open.id);
+}
+
+int
+hub_finalize_all(struct hub *h, int64_t now_ms)
+{
+	struct hub_tick_ctx c = { h, now_ms, 0 };
+
+	if (store_begin(h->st) == -1)
+		return -1;
+	table_walk(h->runners, hub_finalize_one, &c);
+	if (c.rc == 0)
+		c.rc = store_commit(h->st);
+	if (c.rc == -1)
+		store_rollback(h->st);
+	return c.rc;
+}
+
+void
+hub_get_stats(const struct hub *h, struct hub_stats *out)
+{
+	*out = h->stats;
+}
+
+static void
+hub_log_stats(const struct hub *h)
+{
+	const struct hub_stats *s = &h->stats;
+
+	log_info("stats: %llu messages, %llu stored, %llu samples, "
+	    "%llu duplicates, %llu stale, %llu lost, %llu bad topic, "
+	    "%llu bad payload, %llu store errors, sessions %llu opened "
+	    "%llu closed, %llu acks",
+	    (unsigned long long)s->messages, (unsigned long long)s->stored,
+	    (unsigned long long)s->samples, (unsigned long long)s->duplicates,
+	    (unsigned long long)s->stale, (unsigned long long)s->lost,
+	    (unsigned long long)s->bad_topic,
+	    (unsigned long long)s->bad_payload,
+	    (unsigned long long)s->store_errors,
+	    (unsigned long long)s->sessions_opened,
+	    (unsigned long long)s->sessions_closed,
+	    (unsigned long long)s->acks_published);
+}
+
+static int
+hub_step(struct hub *h, struct queue *q, int64_t wait_ms, int64_t *last_tick,
+    struct hub_drain_clock *dc)
+{
+	struct inmsg	*list;
+	size_t		 count;
+	int64_t		 now;
+
+	list = queue_pop_all(q, wait_ms, &count);
+	now = clock_now_ms();
+	if (list != NULL) {
+		if (dc->first_ms == 0)
+			dc->first_ms = clock_mono_ms();
+		(void)hub_process(h, list, now);
+		inmsg_free_list(list);
+		dc->count += count;
+		dc->done_ms = clock_mono_ms();
+	}
+	if (now - *last_tick >= HUB_TICK_MS) {
+		(void)hub_tick(h, now);
+		*last_tick = now;
+	}
+	return list != NULL;
+}
+
+int
+hub_run(struct hub *h, struct queue *q, volatile sig_atomic_t *stop)
+{
+	struct hub_drain_clock	*dc = &h->drain;
+	int64_t			 last_tick = 0, last_stats = clock_mono_ms();
+
+	while (!*stop) {
+		(void)hub_step(h, q, HUB_WAIT_MS, &last_tick, dc);
+		if (clock_mono_ms() - last_stats >= HUB_STATS_MS &&
+		    h->stats.messages > 0) {
+			hub_log_stats(h);
+			last_stats = clock_mono_ms();
+		}
+		if (h->cfg->exit_idle_ms > 0 && dc->first_ms != 0 &&
+		    clock_mono_ms() - dc->done_ms >= h->cfg->exit_idle_ms)
+			break;
+	}
+	return 0;
+}
+
+void
+hub_drain(struct hub *h, struct queue *q)
+{
+	struct hub_drain_clock	*dc = &h->drain;
+	int64_t			 last_tick = 0;
+
+	while (hub_step(h, q, 0, &last_tick, dc))
+		;
+	hub_log_stats(h);
+	if (dc->first_ms != 0 && dc->done_ms > dc->first_ms)
+		log_info("drained %llu messages in %lld ms (%.0f msg/s)",
+		    (unsigned long long)dc->count,
+		    (long long)(dc->done_ms - dc->first_ms),
+		    (double)dc->count * 1000.0 /
+		    (double)(dc->done_ms - dc->first_ms));
+}

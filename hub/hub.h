@@ -1,0 +1,77 @@
+/*
+ * hub.h - the hub's worker: messages in, sessions and acks out.
+ *
+ * Runs on one thread (the worker) and owns the in-memory index of runners
+ * and devices. Each batch of messages taken from the queue is handled inside
+ * one store transaction: check the topic, decode, find the device,
+ * deduplicate on (epoch, seq), route to the runner's session, store. Only
+ * after the commit are acks published, so an ack never promises what a
+ * crash could still lose. Sessions are finalized (fused and summarised) when
+ * session.c says they are due.
+ *
+ * All state is keyed by runner and mirrored in the store (dedupe windows,
+ * open sessions), so a restarted hub, or another hub taking over a runner,
+ * carries on where this one stopped.
+ *
+ * Publishing goes through a function the caller supplies (mqtt_publish in
+ * the daemon, a recorder in tests), so the core needs no broker.
+ */
+#ifndef HUB_HUB_H
+#define HUB_HUB_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct hub;
+struct hub_config;
+struct inmsg;
+struct queue;
+struct store;
+
+typedef int (*hub_publish_fn)(void *arg, const char *topic,
+	    const void *payload, size_t len, int qos, int retained);
+
+struct hub_stats {
+	uint64_t	messages;	/* taken from the queue */
+	uint64_t	stored;		/* accepted and committed */
+	uint64_t	samples;
+	uint64_t	duplicates;	/* QoS 1 redelivery or re-sends */
+	uint64_t	stale;		/* older epoch */
+	uint64_t	lost;		/* seqs given up as never coming */
+	uint64_t	bad_topic;
+	uint64_t	bad_payload;
+	uint64_t	store_errors;
+	uint64_t	sessions_opened;
+	uint64_t	sessions_closed;
+	uint64_t	acks_published;
+};
+
+/* Load the runners, devices and open sessions from st. The hub borrows cfg
+ * and st; they must outlive it. NULL on failure. */
+struct hub	*hub_new(const struct hub_config *cfg, struct store *st,
+		    hub_publish_fn publish, void *publish_arg);
+void		 hub_free(struct hub *);	/* NULL is a no-op */
+
+/* Handle one batch (the list stays the caller's). Returns 0, or -1 if the
+ * store failed and the batch was rolled back. */
+int	hub_process(struct hub *, const struct inmsg *list, int64_t now_ms);
+
+/* Timed work: finalize due sessions, publish acks held back by the ack
+ * interval. Call every ~100 ms. */
+int	hub_tick(struct hub *, int64_t now_ms);
+
+/* Finalize every session now (used by tests and by `stridehub` on demand). */
+int	hub_finalize_all(struct hub *, int64_t now_ms);
+
+void	hub_get_stats(const struct hub *, struct hub_stats *out);
+
+/* The worker loop: pop, process, tick, until *stop is set (or, for
+ * benchmarks, the config's exit_idle_ms passes with no message). Returns 0.
+ * It does not drain: stop the producer (mqtt_close) first, then call
+ * hub_drain so nothing already acknowledged to the broker is lost. */
+int	hub_run(struct hub *, struct queue *, volatile sig_atomic_t *stop);
+/* Handle everything still queued, then log the totals and the drain rate. */
+void	hub_drain(struct hub *, struct queue *);
+
+#endif

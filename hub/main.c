@@ -1,0 +1,161 @@
+/*
+ * main.c - stridehub: the daemon, or an admin command.
+ *
+ * Only wiring: read the config, then either run a command (cli.c) or start
+ * the store, the queue, the worker (hub.c) and the MQTT edge (mqtt.c), and
+ * on SIGINT/SIGTERM stop them in the order that loses nothing: stop taking
+ * messages from the broker, drain the queue, commit, close the store.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "hub.h"
+#include "mqtt.h"
+#include "queue.h"
+#include "store.h"
+#include "stride/log.h"
+
+static volatile sig_atomic_t quit;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: stridehub [-dn] [-c file] [-f db] [-H host] [-p port] "
+	    "[-P prefix]\n"
+	    "                 [-o key=value]... [command [args...]]\n"
+	    "With no command, run the hub. Commands: runners, devices, "
+	    "sessions,\n"
+	    "session, export (stridehub help lists them). docs/ and README.md "
+	    "describe the\nsettings.\n");
+	exit(2);
+}
+
+static int
+publish(void *arg, const char *topic, const void *payload, size_t len,
+    int qos, int retained)
+{
+	return mqtt_publish(arg, topic, payload, len, qos, retained);
+}
+
+static int
+run_daemon(const struct hub_config *c)
+{
+	struct sigaction	 sa;
+	struct store		*st;
+	struct queue		*q;
+	struct hub		*h;
+	struct mqtt		*m;
+	char			 err[256];
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((st = store_open(c->db_path, 0, err, sizeof(err))) == NULL)
+		fatalx("store %s: %s", c->db_path, err);
+	if ((q = queue_new(c->queue_bytes)) == NULL)
+		fatalx("out of memory");
+	/* Messages may arrive before hub_new returns: they wait in q. */
+	if ((m = mqtt_open(c, q)) == NULL)
+		fatalx("mqtt: could not start the client");
+	if ((h = hub_new(c, st, publish, m)) == NULL)
+		fatalx("could not load state from %s", c->db_path);
+	log_info("stridehub %s: broker %s:%d, prefix %s, store %s",
+	    STRIDE_VERSION, c->host, c->port, c->prefix, c->db_path);
+
+	hub_run(h, q, &quit);
+	log_info("stopping: draining what the broker already handed over");
+	mqtt_close(m, 2000);
+	queue_close(q);
+	hub_drain(h, q);
+	hub_free(h);
+	queue_free(q);
+	store_close(st);
+	log_info("stopped");
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct hub_config	 c;
+	const char		*why, *conf = NULL;
+	char			*eq;
+	int			 ch, check = 0, verbose = 0;
+
+	log_init("stridehub", 0);
+	config_defaults(&c);
+	/* The file first, then flags on top of it, whatever their order. */
+	for (ch = 1; ch < argc - 1; ch++)
+		if (strcmp(argv[ch], "-c") == 0)
+			conf = argv[ch + 1];
+	if (conf != NULL && config_load(&c, conf) == -1)
+		return 1;
+
+	while ((ch = getopt(argc, argv, "+c:df:H:np:P:o:")) != -1) {
+		why = NULL;
+		switch (ch) {
+		case 'c':
+			break;
+		case 'd':
+			verbose = 1;
+			break;
+		case 'f':
+			(void)config_set(&c, "db", optarg, &why);
+			break;
+		case 'H':
+			(void)config_set(&c, "host", optarg, &why);
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'p':
+			(void)config_set(&c, "port", optarg, &why);
+			break;
+		case 'P':
+			(void)config_set(&c, "prefix", optarg, &why);
+			break;
+		case 'o':
+			if ((eq = strchr(optarg, '=')) == NULL)
+				usage();
+			*eq = '\0';
+			if (config_set(&c, optarg, eq + 1, &why) == -1)
+				fatalx("-o %s: %s", optarg, why);
+			break;
+		default:
+			usage();
+		}
+		if (why != NULL)
+			fatalx("-%c %s: %s", ch, optarg, why);
+	}
+	argc -= optind;
+	argv += optind;
+	if (verbose)
+		c.verbose = 1;
+	log_init("stridehub", c.verbose);
+	if (config_check(&c) == -1)
+		return 1;
+	if (check) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	if (argc > 0)
+		return cli_main(c.db_path, argc, argv);
+	return run_daemon(&c);
+}

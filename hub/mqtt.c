@@ -1,0 +1,289 @@
+/*
+ * mqtt.c - see mqtt.h.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <MQTTAsync.h>
+
+#include "config.h"
+#include "mqtt.h"
+#include "queue.h"
+#include "stride/log.h"
+#include "stride/protocol.h"
+#include "stride/topic.h"
+
+#define MQTT_FILTERS	4	/* telemetry, event, symptom, status */
+#define MQTT_BUFFERED	100000	/* publishes Paho holds while disconnected */
+
+struct mqtt {
+	MQTTAsync		 client;
+	struct queue		*q;
+	char			 uri[CONFIG_HOST_MAX + 16];
+	char			 hub_topic[STRIDE_TOPIC_MAX];
+	char			 filters[MQTT_FILTERS][STRIDE_TOPIC_MAX + 48];
+	char			 username[65];
+	char			 password[256];
+	MQTTAsync_willOptions	 will;
+
+	pthread_mutex_t		 mu;	/* guards stats and rate limiters */
+	struct mqtt_stats	 stats;
+	struct log_rate		 rate_oversized;
+	struct log_rate		 rate_publish;
+};
+
+static const char online_json[] = "{\"v\":1,\"state\":\"online\"}";
+static const char offline_json[] = "{\"v\":1,\"state\":\"offline\"}";
+
+static void
+mqtt_subscribe(struct mqtt *m)
+{
+	MQTTAsync_responseOptions	 ro = MQTTAsync_responseOptions_initializer;
+	char				*topics[MQTT_FILTERS];
+	int				 qos[MQTT_FILTERS], i, rc;
+
+	for (i = 0; i < MQTT_FILTERS; i++) {
+		topics[i] = m->filters[i];
+		qos[i] = 1;
+	}
+	if ((rc = MQTTAsync_subscribeMany(m->client, MQTT_FILTERS, topics, qos,
+	    &ro)) != MQTTASYNC_SUCCESS)
+		log_warnx("mqtt: subscribe failed: %s", MQTTAsync_strerror(rc));
+}
+
+/* Paho's thread, on every successful connect and automatic reconnect. */
+static void
+mqtt_on_connected(void *ctx, char *cause)
+{
+	struct mqtt *m = ctx;
+
+	(void)cause;
+	pthread_mutex_lock(&m->mu);
+	m->stats.connects++;
+	pthread_mutex_unlock(&m->mu);
+	log_info("mqtt: connected to %s", m->uri);
+	mqtt_subscribe(m);
+	(void)mqtt_publish(m, m->hub_topic, online_json,
+	    sizeof(online_json) - 1, 1, 1);
+}
+
+static void
+mqtt_on_lost(void *ctx, char *cause)
+{
+	struct mqtt *m = ctx;
+
+	log_warnx("mqtt: connection to %s lost (%s); reconnecting", m->uri,
+	    cause != NULL ? cause : "no reason given");
+}
+
+static void
+mqtt_on_connect_failed(void *ctx, MQTTAsync_failureData *fd)
+{
+	struct mqtt *m = ctx;
+
+	log_warnx("mqtt: connect to %s failed (%d); retrying", m->uri,
+	    fd != NULL ? fd->code : 0);
+}
+
+/*
+ * Paho's thread, once per message. Copy and hand off; never touch disk.
+ * Returning 1 tells Paho we took the message (it then acks QoS 1).
+ */
+static int
+mqtt_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *msg)
+{
+	struct mqtt	*m = ctx;
+	size_t		 tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
+	size_t		 plen = msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0;
+
+	if (plen > STRIDE_PAYLOAD_MAX) {
+		pthread_mutex_lock(&m->mu);
+		m->stats.oversized++;
+		log_rate_warnx(&m->rate_oversized,
+		    "mqtt: dropped a %zu-byte message on %.*s: over %d bytes",
+		    plen, (int)(tlen > 120 ? 120 : tlen), topic,
+		    STRIDE_PAYLOAD_MAX);
+		pthread_mutex_unlock(&m->mu);
+	} else if (queue_push(m->q, topic, tlen, msg->payload, plen) == 0) {
+		pthread_mutex_lock(&m->mu);
+		m->stats.received++;
+		pthread_mutex_unlock(&m->mu);
+	} else {
+		/*
+		 * Closed for shutdown, or out of memory: do not ack, so the
+		 * broker keeps the message for the next session.
+		 */
+		return 0;
+	}
+	MQTTAsync_freeMessage(&msg);
+	MQTTAsync_free(topic);
+	return 1;
+}
+
+static int
+mqtt_read_password(struct mqtt *m, const char *path)
+{
+	FILE	*f;
+	char	*nl;
+
+	if (path[0] == '\0')
+		return 0;
+	if ((f = fopen(path, "r")) == NULL) {
+		log_warn("mqtt: password file %s", path);
+		return -1;
+	}
+	if (fgets(m->password, sizeof(m->password), f) == NULL)
+		m->password[0] = '\0';
+	fclose(f);
+	if ((nl = strchr(m->password, '\n')) != NULL)
+		*nl = '\0';
+	return 0;
+}
+
+struct mqtt *
+mqtt_open(const struct hub_config *c, struct queue *q)
+{
+	MQTTAsync_createOptions	 co = MQTTAsync_createOptions_initializer;
+	MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer;
+	MQTTAsync_willOptions	 will = MQTTAsync_willOptions_initializer;
+	struct mqtt		*m;
+	enum stride_kind	 kinds[MQTT_FILTERS] = { STRIDE_KIND_TELEMETRY,
+	    STRIDE_KIND_EVENT, STRIDE_KIND_SYMPTOM, STRIDE_KIND_STATUS };
+	char			 filter[STRIDE_TOPIC_MAX];
+	int			 i, rc;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return NULL;
+	pthread_mutex_init(&m->mu, NULL);
+	m->q = q;
+	snprintf(m->uri, sizeof(m->uri), "tcp://%s:%d", c->host, c->port);
+	if (topic_build_hub_status(m->hub_topic, sizeof(m->hub_topic),
+	    c->prefix) < 0)
+		goto fail;
+	for (i = 0; i < MQTT_FILTERS; i++) {
+		if (topic_build_filter(filter, sizeof(filter), c->prefix,
+		    kinds[i]) < 0)
+			goto fail;
+		/* Several hubs split the runners through a shared group. */
+		if (c->shared_group[0] != '\0')
+			snprintf(m->filters[i], sizeof(m->filters[i]),
+			    "$share/%s/%s", c->shared_group, filter);
+		else
+			snprintf(m->filters[i], sizeof(m->filters[i]), "%s",
+			    filter);
+	}
+	if (mqtt_read_password(m, c->password_file) == -1)
+		goto fail;
+	snprintf(m->username, sizeof(m->username), "%s", c->username);
+
+	co.sendWhileDisconnected = 1;
+	co.allowDisconnectedSendAtAnyTime = 1;
+	co.maxBufferedMessages = MQTT_BUFFERED;
+	co.deleteOldestMessages = 1;
+	if ((rc = MQTTAsync_createWithOptions(&m->client, m->uri, c->client_id,
+	    MQTTCLIENT_PERSISTENCE_NONE, NULL, &co)) != MQTTASYNC_SUCCESS) {
+		log_warnx("mqtt: create %s: %s", m->uri, MQTTAsync_strerror(rc));
+		goto fail;
+	}
+	MQTTAsync_setCallbacks(m->client, m, mqtt_on_lost, mqtt_on_message,
+	    NULL);
+	MQTTAsync_setConnected(m->client, m, mqtt_on_connected);
+
+	m->will = will;
+	m->will.topicName = m->hub_topic;
+	m->will.message = offline_json;
+	m->will.retained = 1;
+	m->will.qos = 1;
+
+	opts.keepAliveInterval = 30;
+	opts.cleansession = 0;		/* the broker queues for us while down */
+	opts.automaticReconnect = 1;
+	opts.minRetryInterval = 1;
+	opts.maxRetryInterval = 5;
+	opts.maxInflight = 1000;
+	opts.will = &m->will;
+	opts.onFailure = mqtt_on_connect_failed;
+	opts.context = m;
+	if (m->username[0] != '\0') {
+		opts.username = m->username;
+		opts.password = m->password;
+	}
+	if ((rc = MQTTAsync_connect(m->client, &opts)) != MQTTASYNC_SUCCESS) {
+		log_warnx("mqtt: connect %s: %s", m->uri,
+		    MQTTAsync_strerror(rc));
+		MQTTAsync_destroy(&m->client);
+		goto fail;
+	}
+	return m;
+fail:
+	pthread_mutex_destroy(&m->mu);
+	memset(m->password, 0, sizeof(m->password));
+	free(m);
+	return NULL;
+}
+
+int
+mqtt_publish(struct mqtt *m, const char *topic, const void *payload,
+    size_t len, int qos, int retained)
+{
+	MQTTAsync_message		 msg = MQTTAsync_message_initializer;
+	MQTTAsync_responseOptions	 ro = MQTTAsync_responseOptions_initializer;
+	int				 rc;
+
+	msg.payload = (void *)payload;
+	msg.payloadlen = (int)len;
+	msg.qos = qos;
+	msg.retained = retained;
+	if ((rc = MQTTAsync_sendMessage(m->client, topic, &msg, &ro)) !=
+	    MQTTASYNC_SUCCESS) {
+		pthread_mutex_lock(&m->mu);
+		m->stats.publish_failed++;
+		log_rate_warnx(&m->rate_publish, "mqtt: publish to %s: %s",
+		    topic, MQTTAsync_strerror(rc));
+		pthread_mutex_unlock(&m->mu);
+		return -1;
+	}
+	return 0;
+}
+
+int
+mqtt_connected(struct mqtt *m)
+{
+	return MQTTAsync_isConnected(m->client);
+}
+
+void
+mqtt_stats(struct mqtt *m, struct mqtt_stats *out)
+{
+	pthread_mutex_lock(&m->mu);
+	*out = m->stats;
+	pthread_mutex_unlock(&m->mu);
+}
+
+void
+mqtt_close(struct mqtt *m, int timeout_ms)
+{
+	MQTTAsync_disconnectOptions do_ = MQTTAsync_disconnectOptions_initializer;
+	struct timespec tick = { 0, 10 * 1000000L };
+	int i;
+
+	if (m == NULL)
+		return;
+	if (MQTTAsync_isConnected(m->client)) {
+		(void)mqtt_publish(m, m->hub_topic, offline_json,
+		    sizeof(offline_json) - 1, 1, 1);
+		do_.timeout = timeout_ms;
+		MQTTAsync_disconnect(m->client, &do_);
+		/* disconnect is asynchronous: wait for it, bounded. */
+		for (i = 0; i < timeout_ms / 10 &&
+		    MQTTAsync_isConnected(m->client); i++)
+			nanosleep(&tick, NULL);
+	}
+	MQTTAsync_destroy(&m->client);
+	pthread_mutex_destroy(&m->mu);
+	memset(m->password, 0, sizeof(m->password));
+	free(m);
+}

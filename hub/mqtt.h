@@ -1,0 +1,47 @@
+/*
+ * mqtt.h - the hub's MQTT edge: the only hub file that includes Paho.
+ *
+ * Connects with a persistent session (clean session off, fixed client id) so
+ * the broker keeps QoS 1 messages while the hub is down; reconnects by
+ * itself; (re)subscribes on every connect, since a restarted broker without
+ * persistence forgets subscriptions. Every message Paho hands us is copied
+ * into the queue and acknowledged to the broker; from then on the worker
+ * owns it. Oversized payloads are dropped here with a log line.
+ *
+ * Threads: Paho's callbacks run on Paho's threads and touch only the queue
+ * and the counters behind mqtt_stats(). mqtt_publish may be called from the
+ * worker thread.
+ */
+#ifndef HUB_MQTT_H
+#define HUB_MQTT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct hub_config;
+struct queue;
+struct mqtt;
+
+struct mqtt_stats {
+	uint64_t	received;	/* handed to the queue */
+	uint64_t	oversized;	/* dropped at the edge */
+	uint64_t	connects;	/* successful (re)connects */
+	uint64_t	publish_failed;
+};
+
+/* Create the client and start connecting; does not wait for the broker.
+ * NULL on failure. The caller owns the result: mqtt_close() it. */
+struct mqtt	*mqtt_open(const struct hub_config *, struct queue *);
+
+/* Publish the hub's offline status, disconnect (waiting up to timeout_ms for
+ * in-flight publishes), free. NULL is a no-op. */
+void		 mqtt_close(struct mqtt *, int timeout_ms);
+
+/* Queue a publish (Paho buffers it while disconnected). Returns 0 or -1. */
+int		 mqtt_publish(struct mqtt *, const char *topic,
+		    const void *payload, size_t len, int qos, int retained);
+
+int		 mqtt_connected(struct mqtt *);
+void		 mqtt_stats(struct mqtt *, struct mqtt_stats *out);
+
+#endif

@@ -1,0 +1,1183 @@
+/*
+ * store.c - see store.h: the hub's SQLite store.
+ *
+ * The only includer of sqlite3.h. Owns the schema, its migrations and every
+ * SQL statement; callers see structs, never SQL or SQLite types.
+ *
+ * Design notes:
+ * 1. Schema versions are PRAGMA user_version. store_migrations[i] takes the
+ *    schema from version i to i + 1; all pending ones run in one IMMEDIATE
+ *    transaction that also sets user_version, so a crash leaves the old
+ *    schema or the new one, and two hubs starting at once cannot both
+ *    migrate. Forward only: a migration that has shipped is never edited,
+ *    the next change is appended. A file newer than this code is refused.
+ * 2. Every statement is prepared once at open (store_sql) and reset after
+ *    each use, also on errors, so no statement keeps a read transaction
+ *    open: in WAL mode a forgotten one would stop checkpoints and grow the
+ *    -wal file without bound.
+ * 3. The hot path is store_chunk_put: ~100k calls a second from the worker,
+ *    batched ~1000 to a transaction by the caller. It is one pack into a
+ *    stack buffer and one bind/step/reset of an INSERT OR IGNORE into a
+ *    WITHOUT ROWID table keyed (session, device, epoch, seq), which devices
+ *    fill in key order: appends to the right edge of one B-tree, no
+ *    separate rowid index, and a redelivered message is a no-op by
+ *    construction. Connections are opened NOMUTEX (one per thread).
+ * 4. WAL, synchronous=NORMAL: a commit is durable once the WAL is synced at
+ *    checkpoint; a power cut can lose the last commits but never corrupt
+ *    the file. The hub acks only committed data, and a device re-sends
+ *    what was not acked, so that window costs nothing.
+ * 5. Everything read back is checked like network input (design: a copied
+ *    or crafted file must not crash the admin commands): ids must be valid
+ *    protocol ids, enums and dedupe counters in range, chunk blobs go
+ *    through chunk_unpack. A bad row is logged and skipped in walks and in
+ *    store_session_samples; a bad device row fails store_device_get.
+ * 6. The file is created 0600 (it holds health reports); SQLite gives the
+ *    -wal and -shm files the database file's permissions.
+ *
+ * Threading: a struct store is used by one thread at a time. Readers in
+ * other processes (the admin commands) open their own read-only handle and
+ * see the last committed state while the hub writes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "stride/log.h"
+#include "chunk.h"
+#include "store.h"
+
+#define STORE_BUSY_TIMEOUT_MS	5000	/* wait this long for another writer */
+#define STORE_WAL_LIMIT		(64 * 1024 * 1024) /* bytes kept after a checkpoint */
+#define STORE_DEVICE_SAMPLES_MAX 200000	/* per device per session: ~55 h at 1 Hz */
+#define STORE_SAMPLES_INITIAL	1024
+
+/*
+ * Migrations: store_migrations[i] upgrades user_version i to i + 1.
+ * Append only; never edit one that has shipped.
+ */
+static const char *const store_migrations[] = {
+	/* 1: the first schema. */
+	"CREATE TABLE runners("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  created_ms INTEGER NOT NULL);"
+	"CREATE TABLE devices("
+	"  id INTEGER PRIMARY KEY,"
+	"  runner_id INTEGER NOT NULL REFERENCES runners(id),"
+	"  name TEXT NOT NULL,"
+	"  role INTEGER NOT NULL DEFAULT 0,"
+	"  dd_epoch INTEGER NOT NULL DEFAULT 0,"
+	"  dd_top INTEGER NOT NULL DEFAULT 0,"
+	"  dd_bits INTEGER NOT NULL DEFAULT 0,"	/* uint64 cast to int64 */
+	"  dd_acked INTEGER NOT NULL DEFAULT 0,"
+	"  online INTEGER NOT NULL DEFAULT 0,"
+	"  battery INTEGER NOT NULL DEFAULT -1,"
+	"  last_seen_ms INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE(runner_id, name));"
+	"CREATE TABLE sessions("
+	"  id INTEGER PRIMARY KEY,"
+	"  runner_id INTEGER NOT NULL REFERENCES runners(id),"
+	"  open INTEGER NOT NULL DEFAULT 1,"
+	"  start_ms INTEGER NOT NULL,"
+	"  last_t_ms INTEGER NOT NULL,"
+	"  stop_ms INTEGER NOT NULL DEFAULT 0,"
+	/* The summary, valid once open = 0; first_ms is its start_ms. */
+	"  first_ms INTEGER NOT NULL DEFAULT 0,"
+	"  end_ms INTEGER NOT NULL DEFAULT 0,"
+	"  moving_s REAL NOT NULL DEFAULT 0,"
+	"  distance_m REAL NOT NULL DEFAULT 0,"
+	"  avg_speed REAL NOT NULL DEFAULT 0,"
+	"  max_speed REAL NOT NULL DEFAULT 0,"
+	"  avg_cadence REAL NOT NULL DEFAULT 0,"
+	"  avg_step REAL NOT NULL DEFAULT 0,"
+	"  band_s_0 REAL NOT NULL DEFAULT 0,"
+	"  band_s_1 REAL NOT NULL DEFAULT 0,"
+	"  band_s_2 REAL NOT NULL DEFAULT 0,"
+	"  band_s_3 REAL NOT NULL DEFAULT 0,"
+	"  band_s_4 REAL NOT NULL DEFAULT 0,"
+	"  band_m_0 REAL NOT NULL DEFAULT 0,"
+	"  band_m_1 REAL NOT NULL DEFAULT 0,"
+	"  band_m_2 REAL NOT NULL DEFAULT 0,"
+	"  band_m_3 REAL NOT NULL DEFAULT 0,"
+	"  band_m_4 REAL NOT NULL DEFAULT 0,"
+	"  ungraded_s REAL NOT NULL DEFAULT 0,"
+	"  samples INTEGER NOT NULL DEFAULT 0,"
+	"  devices INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX sessions_runner ON sessions(runner_id, start_ms);"
+	"CREATE TABLE chunks("
+	"  session_id INTEGER NOT NULL REFERENCES sessions(id),"
+	"  device_id INTEGER NOT NULL REFERENCES devices(id),"
+	"  epoch INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  t0_ms INTEGER NOT NULL,"
+	"  n INTEGER NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  PRIMARY KEY(session_id, device_id, epoch, seq)) WITHOUT ROWID;"
+	"CREATE TABLE events("
+	"  id INTEGER PRIMARY KEY,"
+	"  session_id INTEGER NOT NULL REFERENCES sessions(id),"
+	"  device_id INTEGER NOT NULL REFERENCES devices(id),"
+	"  t_ms INTEGER NOT NULL,"
+	"  type INTEGER NOT NULL);"
+	"CREATE INDEX events_session ON events(session_id, t_ms);"
+	"CREATE TABLE symptoms("
+	"  id INTEGER PRIMARY KEY,"
+	"  runner_id INTEGER NOT NULL REFERENCES runners(id),"
+	"  device_id INTEGER NOT NULL REFERENCES devices(id),"
+	"  session_id INTEGER REFERENCES sessions(id),"	/* NULL: none */
+	"  t_ms INTEGER NOT NULL,"
+	"  when_ INTEGER NOT NULL,"
+	"  level INTEGER NOT NULL,"
+	"  score INTEGER);"				/* NULL: not given */
+	"CREATE INDEX symptoms_runner ON symptoms(runner_id, t_ms);",
+};
+#define STORE_SCHEMA_VERSION \
+	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
+
+enum store_stmt {
+	STORE_BEGIN_READ,
+	STORE_BEGIN_WRITE,
+	STORE_COMMIT,
+	STORE_ROLLBACK,
+	STORE_RUNNER_GET,
+	STORE_RUNNER_ADD,
+	STORE_DEVICE_GET,
+	STORE_DEVICE_ADD,
+	STORE_DEVICE_SAVE,
+	STORE_CHUNK_PUT,
+	STORE_CHUNKS_OF,
+	STORE_SESSION_NEW,
+	STORE_SESSION_SAVE,
+	STORE_SESSION_CLOSE,
+	STORE_SESSION_GET,
+	STORE_EVENT_PUT,
+	STORE_SYMPTOM_PUT,
+	STORE_RUNNERS_WALK,
+	STORE_DEVICES_WALK,
+	STORE_SESSIONS_WALK,
+	STORE_STMT_COUNT
+};
+
+/* Columns read by store_device_row(), in this order. */
+#define STORE_DEVICE_COLS \
+	"d.id, d.runner_id, r.name, d.name, d.role, d.dd_epoch, d.dd_top, " \
+	"d.dd_bits, d.dd_acked, d.online, d.battery, d.last_seen_ms"
+/* Columns read by store_session_row(), in this order. */
+#define STORE_SESSION_COLS \
+	"s.id, s.runner_id, r.name, s.open, s.start_ms, s.last_t_ms, " \
+	"s.stop_ms, s.first_ms, s.end_ms, s.moving_s, s.distance_m, " \
+	"s.avg_speed, s.max_speed, s.avg_cadence, s.avg_step, " \
+	"s.band_s_0, s.band_s_1, s.band_s_2, s.band_s_3, s.band_s_4, " \
+	"s.band_m_0, s.band_m_1, s.band_m_2, s.band_m_3, s.band_m_4, " \
+	"s.ungraded_s, s.samples, s.devices"
+
+static const char *const store_sql[STORE_STMT_COUNT] = {
+	[STORE_BEGIN_READ] = "BEGIN",
+	/* IMMEDIATE: take the write lock now, so a busy file is waited for
+	 * at the start of a batch and never fails it half way. */
+	[STORE_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+	[STORE_COMMIT] = "COMMIT",
+	[STORE_ROLLBACK] = "ROLLBACK",
+	[STORE_RUNNER_GET] = "SELECT id FROM runners WHERE name = ?1",
+	[STORE_RUNNER_ADD] =
+	    "INSERT INTO runners(name, created_ms) VALUES(?1, ?2)",
+	[STORE_DEVICE_GET] = "SELECT " STORE_DEVICE_COLS
+	    " FROM devices d JOIN runners r ON r.id = d.runner_id"
+	    " WHERE d.runner_id = ?1 AND d.name = ?2",
+	[STORE_DEVICE_ADD] =
+	    "INSERT INTO devices(runner_id, name) VALUES(?1, ?2)",
+	[STORE_DEVICE_SAVE] = "UPDATE devices SET role = ?2, dd_epoch = ?3,"
+	    " dd_top = ?4, dd_bits = ?5, dd_acked = ?6, online = ?7,"
+	    " battery = ?8, last_seen_ms = ?9 WHERE id = ?1",
+	[STORE_CHUNK_PUT] = "INSERT OR IGNORE INTO chunks(session_id,"
+	    " device_id, epoch, seq, t0_ms, n, data)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[STORE_CHUNKS_OF] = "SELECT c.device_id, d.role, c.epoch, c.seq,"
+	    " c.t0_ms, c.n, c.data FROM chunks c"
+	    " JOIN devices d ON d.id = c.device_id"
+	    " WHERE c.session_id = ?1 ORDER BY c.device_id, c.t0_ms",
+	[STORE_SESSION_NEW] = "INSERT INTO sessions(runner_id, start_ms,"
+	    " last_t_ms) VALUES(?1, ?2, ?2)",
+	[STORE_SESSION_SAVE] = "UPDATE sessions SET start_ms = ?2,"
+	    " last_t_ms = ?3, stop_ms = ?4 WHERE id = ?1",
+	[STORE_SESSION_CLOSE] = "UPDATE sessions SET open = 0,"
+	    " first_ms = ?2, end_ms = ?3, moving_s = ?4, distance_m = ?5,"
+	    " avg_speed = ?6, max_speed = ?7, avg_cadence = ?8,"
+	    " avg_step = ?9, band_s_0 = ?10, band_s_1 = ?11,"
+	    " band_s_2 = ?12, band_s_3 = ?13, band_s_4 = ?14,"
+	    " band_m_0 = ?15, band_m_1 = ?16, band_m_2 = ?17,"
+	    " band_m_3 = ?18, band_m_4 = ?19, ungraded_s = ?20,"
+	    " samples = ?21, devices = ?22 WHERE id = ?1",
+	[STORE_SESSION_GET] = "SELECT " STORE_SESSION_COLS
+	    " FROM sessions s JOIN runners r ON r.id = s.runner_id"
+	    " WHERE s.id = ?1",
+	[STORE_EVENT_PUT] = "INSERT INTO events(session_id, device_id,"
+	    " t_ms, type) VALUES(?1, ?2, ?3, ?4)",
+	[STORE_SYMPTOM_PUT] = "INSERT INTO symptoms(runner_id, device_id,"
+	    " session_id, t_ms, when_, level, score)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[STORE_RUNNERS_WALK] = "SELECT r.id, r.name, r.created_ms,"
+	    " (SELECT count(*) FROM devices d WHERE d.runner_id = r.id),"
+	    " (SELECT count(*) FROM sessions s WHERE s.runner_id = r.id)"
+	    " FROM runners r ORDER BY r.name",
+	[STORE_DEVICES_WALK] = "SELECT " STORE_DEVICE_COLS
+	    " FROM devices d JOIN runners r ON r.id = d.runner_id"
+	    " WHERE ?1 IS NULL OR r.name = ?1 ORDER BY r.name, d.name",
+	[STORE_SESSIONS_WALK] = "SELECT " STORE_SESSION_COLS
+	    " FROM sessions s JOIN runners r ON r.id = s.runner_id"
+	    " WHERE (?1 IS NULL OR r.name = ?1) AND (?2 = 0 OR s.open = 1)"
+	    " ORDER BY s.start_ms, s.id",
+};
+
+struct store {
+	sqlite3		*db;
+	int		 readonly;
+	sqlite3_stmt	*stmt[STORE_STMT_COUNT];
+};
+
+/* Log the failed operation with SQLite's reason. Always returns -1. */
+static int
+store_fail(struct store *st, const char *op)
+{
+	log_warnx("store: %s: %s", op, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+/* Run a statement that returns no rows. */
+static int
+store_exec_stmt(struct store *st, enum store_stmt k, const char *op)
+{
+	sqlite3_stmt	*q = st->stmt[k];
+	int		 rc;
+
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, op);
+	return 0;
+}
+
+/* A name read from the file: a valid protocol id, or the row is bad. */
+static int
+store_copy_id(char *dst, sqlite3_stmt *q, int col)
+{
+	const unsigned char	*s = sqlite3_column_text(q, col);
+	int			 len = sqlite3_column_bytes(q, col);
+
+	if (s == NULL || len < 1 || len > STRIDE_ID_MAX ||
+	    !stride_id_valid((const char *)s, (size_t)len))
+		return -1;
+	memcpy(dst, s, (size_t)len);
+	dst[len] = '\0';
+	return 0;
+}
+
+/* A name from a caller, before it is bound. */
+static int
+store_id_ok(const char *what, const char *s)
+{
+	if (s == NULL || !stride_id_valid(s, strnlen(s, STRIDE_ID_MAX + 1))) {
+		log_warnx("store: invalid %s id", what);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+store_u32(sqlite3_stmt *q, int col, uint32_t *out)
+{
+	sqlite3_int64 v = sqlite3_column_int64(q, col);
+
+	if (v < 0 || v > UINT32_MAX)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* SQLite stores NaN as NULL, which NOT NULL refuses: keep finite. */
+static int
+store_bind_real(sqlite3_stmt *q, int i, double v)
+{
+	return sqlite3_bind_double(q, i, isfinite(v) ? v : 0.0);
+}
+
+static int
+store_device_row(sqlite3_stmt *q, struct store_device *d)
+{
+	sqlite3_int64	role, online, battery;
+
+	memset(d, 0, sizeof(*d));
+	d->id = sqlite3_column_int64(q, 0);
+	d->runner_id = sqlite3_column_int64(q, 1);
+	if (store_copy_id(d->runner, q, 2) == -1 ||
+	    store_copy_id(d->device, q, 3) == -1)
+		return -1;
+	role = sqlite3_column_int64(q, 4);
+	if (role < 0 || role >= STRIDE_ROLE_COUNT)
+		return -1;
+	d->role = (enum stride_role)role;
+	if (store_u32(q, 5, &d->dd.epoch) == -1 ||
+	    store_u32(q, 6, &d->dd.top) == -1 ||
+	    store_u32(q, 8, &d->dd.acked) == -1)
+		return -1;
+	d->dd.bits = (uint64_t)sqlite3_column_int64(q, 7);
+	/* dedupe.c's invariant: acked <= top. */
+	if (d->dd.acked > d->dd.top)
+		return -1;
+	online = sqlite3_column_int64(q, 9);
+	battery = sqlite3_column_int64(q, 10);
+	if (online < 0 || online > 1 || battery < -1 ||
+	    battery > STRIDE_BATTERY_MAX)
+		return -1;
+	d->online = (int)online;
+	d->battery = (int)battery;
+	d->last_seen_ms = sqlite3_column_int64(q, 11);
+	return 0;
+}
+
+static int
+store_session_row(sqlite3_stmt *q, struct store_session *s)
+{
+	struct session_summary	*m = &s->sum;
+	sqlite3_int64		 samples, devices;
+	int			 i;
+
+	memset(s, 0, sizeof(*s));
+	s->id = sqlite3_column_int64(q, 0);
+	s->runner_id = sqlite3_column_int64(q, 1);
+	if (store_copy_id(s->runner, q, 2) == -1)
+		return -1;
+	s->open = sqlite3_column_int64(q, 3) != 0;
+	s->start_ms = sqlite3_column_int64(q, 4);
+	s->last_t_ms = sqlite3_column_int64(q, 5);
+	s->stop_ms = sqlite3_column_int64(q, 6);
+	m->start_ms = sqlite3_column_int64(q, 7);
+	m->end_ms = sqlite3_column_int64(q, 8);
+	m->moving_s = sqlite3_column_double(q, 9);
+	m->distance_m = sqlite3_column_double(q, 10);
+	m->avg_speed_mps = sqlite3_column_double(q, 11);
+	m->max_speed_mps = sqlite3_column_double(q, 12);
+	m->avg_cadence_spm = sqlite3_column_double(q, 13);
+	m->avg_step_m = sqlite3_column_double(q, 14);
+	for (i = 0; i < FUSE_BANDS; i++) {
+		m->band_s[i] = sqlite3_column_double(q, 15 + i);
+		m->band_m[i] = sqlite3_column_double(q, 15 + FUSE_BANDS + i);
+	}
+	m->ungraded_s = sqlite3_column_double(q, 25);
+	samples = sqlite3_column_int64(q, 26);
+	devices = sqlite3_column_int64(q, 27);
+	if (samples < 0 || samples > UINT32_MAX || devices < 0 ||
+	    devices > UINT32_MAX)
+		return -1;
+	m->samples = (uint32_t)samples;
+	m->devices = (uint32_t)devices;
+	return 0;
+}
+
+static int
+store_user_version(struct store *st, int *version)
+{
+	sqlite3_stmt	*q = NULL;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q,
+	    NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Bring the schema up to STORE_SCHEMA_VERSION (design note 1). */
+static int
+store_migrate(struct store *st, char *err, size_t errlen)
+{
+	char	sql[64];
+	int	v, i;
+
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "begin migration: %s",
+		    sqlite3_errmsg(st->db));
+		return -1;
+	}
+	if (store_user_version(st, &v) == -1) {
+		snprintf(err, errlen, "read schema version: %s",
+		    sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	if (v < 0 || v > STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "schema version %d is not one this "
+		    "hub knows (1..%d): written by a newer StrideHub?", v,
+		    STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	for (i = v; i < STORE_SCHEMA_VERSION; i++) {
+		if (sqlite3_exec(st->db, store_migrations[i], NULL, NULL,
+		    NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "migration %d: %s", i + 1,
+			    sqlite3_errmsg(st->db));
+			goto fail;
+		}
+	}
+	if (v != STORE_SCHEMA_VERSION) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		    STORE_SCHEMA_VERSION);
+		if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "set schema version: %s",
+			    sqlite3_errmsg(st->db));
+			goto fail;
+		}
+	}
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "commit migration: %s",
+		    sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	if (v != STORE_SCHEMA_VERSION)
+		log_info("store: schema migrated from version %d to %d", v,
+		    STORE_SCHEMA_VERSION);
+	return 0;
+fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* A read-only handle cannot migrate: it needs the current schema. */
+static int
+store_check_version(struct store *st, char *err, size_t errlen)
+{
+	int	v;
+
+	if (store_user_version(st, &v) == -1) {
+		snprintf(err, errlen, "read schema version: %s",
+		    sqlite3_errmsg(st->db));
+		return -1;
+	}
+	if (v == 0) {
+		snprintf(err, errlen, "not a StrideHub store (no schema)");
+		return -1;
+	}
+	if (v != STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "schema version %d, this program needs "
+		    "%d%s", v, STORE_SCHEMA_VERSION, v < STORE_SCHEMA_VERSION ?
+		    ": start the hub once to migrate it" : "");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * WAL lets the admin commands read while the hub writes. The pragma answers
+ * with the mode in force, which is not WAL on a file system without shared
+ * memory: refuse that rather than run with readers blocking the writer.
+ */
+static int
+store_wal(struct store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt		*q = NULL;
+	const unsigned char	*mode;
+	int			 ok = 0;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &q,
+	    NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
+		mode = sqlite3_column_text(q, 0);
+		ok = mode != NULL && strcmp((const char *)mode, "wal") == 0;
+		if (!ok)
+			snprintf(err, errlen, "journal mode is %s, not wal",
+			    mode != NULL ? (const char *)mode : "unknown");
+	} else
+		snprintf(err, errlen, "PRAGMA journal_mode = WAL: %s",
+		    sqlite3_errmsg(st->db));
+	sqlite3_finalize(q);
+	return ok ? 0 : -1;
+}
+
+static int
+store_pragmas(struct store *st, char *err, size_t errlen)
+{
+	/* cache_size and wal_autocheckpoint (design note 3): the worker
+	 * appends to one B-tree position per active device; 32 MB of cache
+	 * keeps those pages hot across batches, and checkpointing every
+	 * 8192 pages (32 MB) instead of 1000 cuts the fsyncs per message;
+	 * together ~1.5x the messages per second of the defaults. */
+	static const char *const rw[] = {
+		"PRAGMA synchronous = NORMAL",
+		"PRAGMA foreign_keys = ON",
+		"PRAGMA trusted_schema = OFF",
+		"PRAGMA cache_size = -32768",
+		"PRAGMA wal_autocheckpoint = 8192",
+	};
+	static const char *const ro[] = {
+		"PRAGMA query_only = ON",
+		"PRAGMA trusted_schema = OFF",
+	};
+	const char *const	*list = st->readonly ? ro : rw;
+	size_t			 n, i;
+	char			 sql[64];
+
+	n = st->readonly ? sizeof(ro) / sizeof(ro[0]) : sizeof(rw) / sizeof(rw[0]);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	/* Hostile files: no writes to sqlite_schema, no shadow-table tricks. */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	for (i = 0; i < n; i++) {
+		if (sqlite3_exec(st->db, list[i], NULL, NULL, NULL) !=
+		    SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s", list[i],
+			    sqlite3_errmsg(st->db));
+			return -1;
+		}
+	}
+	if (!st->readonly) {
+		if (store_wal(st, err, errlen) == -1)
+			return -1;
+		snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit = %d",
+		    STORE_WAL_LIMIT);
+		if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s", sql,
+			    sqlite3_errmsg(st->db));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct store *
+store_open(const char *path, int readonly, char *err, size_t errlen)
+{
+	struct store	*st = NULL;
+	char		 dummy[1];
+	int		 flags, fd, i;
+
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	err[0] = '\0';
+	if (path == NULL || *path == '\0') {
+		snprintf(err, errlen, "no store path");
+		return NULL;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	st->readonly = readonly != 0;
+	if (!st->readonly) {
+		/* Create it ourselves so it is private (design note 6). */
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd == -1) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		close(fd);
+		flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	} else
+		flags = SQLITE_OPEN_READONLY;
+	flags |= SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, st->db != NULL ?
+		    sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	if (store_pragmas(st, err, errlen) == -1)
+		goto fail;
+	if (st->readonly ? store_check_version(st, err, errlen) :
+	    store_migrate(st, err, errlen))
+		goto fail;
+	for (i = 0; i < STORE_STMT_COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, store_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) !=
+		    SQLITE_OK) {
+			snprintf(err, errlen, "prepare statement %d: %s", i,
+			    sqlite3_errmsg(st->db));
+			goto fail;
+		}
+	}
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	int	i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < STORE_STMT_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);	/* NULL is a no-op */
+	if (st->db != NULL) {
+		/* Cheap, and keeps the planner's statistics fresh. */
+		if (!st->readonly)
+			sqlite3_exec(st->db, "PRAGMA optimize", NULL, NULL,
+			    NULL);
+		if (sqlite3_close(st->db) != SQLITE_OK)
+			log_warnx("store: close: %s", sqlite3_errmsg(st->db));
+	}
+	free(st);
+}
+
+int
+store_begin(struct store *st)
+{
+	return store_exec_stmt(st, st->readonly ? STORE_BEGIN_READ :
+	    STORE_BEGIN_WRITE, "begin");
+}
+
+int
+store_commit(struct store *st)
+{
+	return store_exec_stmt(st, STORE_COMMIT, "commit");
+}
+
+int
+store_rollback(struct store *st)
+{
+	/* After some errors SQLite has already rolled back: not a failure. */
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
+	return store_exec_stmt(st, STORE_ROLLBACK, "rollback");
+}
+
+int
+store_runner_get(struct store *st, const char *runner, int create,
+    int64_t *id)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_RUNNER_GET];
+	int		 rc;
+
+	if (store_id_ok("runner", runner) == -1)
+		return -1;
+	sqlite3_bind_text(q, 1, runner, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "runner get");
+	if (!create)
+		return 1;
+
+	q = st->stmt[STORE_RUNNER_ADD];
+	sqlite3_bind_text(q, 1, runner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, clock_now_ms());
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "runner add");
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+/* 0 and *out filled, 1 absent, -1 error or bad row. */
+static int
+store_device_find(struct store *st, int64_t runner_id, const char *device,
+    struct store_device *out)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_DEVICE_GET];
+	int		 rc, bad = 0;
+
+	sqlite3_bind_int64(q, 1, runner_id);
+	sqlite3_bind_text(q, 2, device, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		bad = store_device_row(q, out) == -1;
+	sqlite3_reset(q);
+	if (rc == SQLITE_ROW && bad) {
+		log_warnx("store: device %lld of runner %lld: bad row in "
+		    "file", (long long)out->id, (long long)runner_id);
+		return -1;
+	}
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "device get");
+	return 1;
+}
+
+int
+store_device_get(struct store *st, int64_t runner_id, const char *runner,
+    const char *device, int create, struct store_device *out)
+{
+	sqlite3_stmt	*q;
+	int		 rc;
+
+	if (store_id_ok("runner", runner) == -1 ||
+	    store_id_ok("device", device) == -1)
+		return -1;
+	rc = store_device_find(st, runner_id, device, out);
+	if (rc != 1)
+		return rc;
+	if (!create)
+		return 1;
+
+	q = st->stmt[STORE_DEVICE_ADD];
+	sqlite3_bind_int64(q, 1, runner_id);
+	sqlite3_bind_text(q, 2, device, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "device add");
+	/* The defaults are the schema's: what a new device starts with. */
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_last_insert_rowid(st->db);
+	out->runner_id = runner_id;
+	snprintf(out->runner, sizeof(out->runner), "%s", runner);
+	snprintf(out->device, sizeof(out->device), "%s", device);
+	out->role = STRIDE_ROLE_UNKNOWN;
+	out->battery = -1;
+	return 0;
+}
+
+int
+store_device_save(struct store *st, const struct store_device *d)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_DEVICE_SAVE];
+	int		 rc;
+
+	sqlite3_bind_int64(q, 1, d->id);
+	sqlite3_bind_int(q, 2, (int)d->role);
+	sqlite3_bind_int64(q, 3, d->dd.epoch);
+	sqlite3_bind_int64(q, 4, d->dd.top);
+	sqlite3_bind_int64(q, 5, (sqlite3_int64)d->dd.bits);
+	sqlite3_bind_int64(q, 6, d->dd.acked);
+	sqlite3_bind_int(q, 7, d->online != 0);
+	sqlite3_bind_int(q, 8, d->battery);
+	sqlite3_bind_int64(q, 9, d->last_seen_ms);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "device save");
+	if (sqlite3_changes(st->db) != 1) {
+		log_warnx("store: device save: no device %lld",
+		    (long long)d->id);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_chunk_put(struct store *st, int64_t session_id, int64_t device_id,
+    uint32_t epoch, uint32_t seq, const struct stride_sample *s, size_t n)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_CHUNK_PUT];
+	uint8_t		 blob[CHUNK_MAX];
+	int		 len, rc;
+
+	if ((len = chunk_pack(s, n, blob, sizeof(blob))) == -1) {
+		log_warnx("store: chunk put: session %lld device %lld "
+		    "%u/%u: samples out of range", (long long)session_id,
+		    (long long)device_id, epoch, seq);
+		return -1;
+	}
+	sqlite3_bind_int64(q, 1, session_id);
+	sqlite3_bind_int64(q, 2, device_id);
+	sqlite3_bind_int64(q, 3, epoch);
+	sqlite3_bind_int64(q, 4, seq);
+	sqlite3_bind_int64(q, 5, s[0].t_ms);
+	sqlite3_bind_int(q, 6, (int)n);
+	/* STATIC: blob lives until the reset below. */
+	sqlite3_bind_blob(q, 7, blob, len, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "chunk put");
+	return 0;
+}
+
+static int
+store_samples_cmp(const void *a, const void *b)
+{
+	const struct stride_sample *x = a, *y = b;
+
+	return (x->t_ms > y->t_ms) - (x->t_ms < y->t_ms);
+}
+
+/* One device's samples, gathered from its chunks. */
+struct store_gather {
+	struct stride_sample	*s;
+	size_t			 n, cap;
+	int			 sorted;	/* still in time order */
+	int			 capped;	/* hit the cap; logged */
+};
+
+static int
+store_gather_add(struct store_gather *g, const struct stride_sample *s,
+    size_t k)
+{
+	struct stride_sample	*p;
+	size_t			 cap;
+
+	if (g->n + k > STORE_DEVICE_SAMPLES_MAX)
+		return 1;
+	if (g->n + k > g->cap) {
+		cap = g->cap == 0 ? STORE_SAMPLES_INITIAL : g->cap * 2;
+		if (cap > STORE_DEVICE_SAMPLES_MAX)
+			cap = STORE_DEVICE_SAMPLES_MAX;
+		/* cap <= STORE_DEVICE_SAMPLES_MAX: no overflow. */
+		if ((p = realloc(g->s, cap * sizeof(*p))) == NULL)
+			return -1;
+		g->s = p;
+		g->cap = cap;
+	}
+	if (g->n > 0 && s[0].t_ms < g->s[g->n - 1].t_ms)
+		g->sorted = 0;
+	memcpy(g->s + g->n, s, k * sizeof(*s));
+	g->n += k;
+	return 0;
+}
+
+static int
+store_gather_deliver(struct store_gather *g, int64_t device_id,
+    enum stride_role role, store_samples_cb cb, void *arg)
+{
+	int	ret = 0;
+
+	/* Chunks come in t0 order but may overlap (a clock step, a re-send
+	 * under a new epoch): sort once rather than merge chunk by chunk. */
+	if (!g->sorted)
+		qsort(g->s, g->n, sizeof(*g->s), store_samples_cmp);
+	if (g->n > 0)
+		ret = cb(arg, device_id, role, g->s, g->n);
+	g->n = 0;
+	g->sorted = 1;
+	g->capped = 0;
+	return ret;
+}
+
+int
+store_session_samples(struct store *st, int64_t session_id,
+    store_samples_cb cb, void *arg)
+{
+	sqlite3_stmt		*q = st->stmt[STORE_CHUNKS_OF];
+	struct store_gather	 g = { NULL, 0, 0, 1, 0 };
+	struct stride_sample	 one[STRIDE_SAMPLES_MAX];
+	enum stride_role	 role = STRIDE_ROLE_UNKNOWN;
+	sqlite3_int64		 dev = 0, d, r, t0, n;
+	unsigned long		 corrupt = 0;
+	int			 have = 0, rc, k, ret = 0;
+
+	sqlite3_bind_int64(q, 1, session_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		d = sqlite3_column_int64(q, 0);
+		if (have && d != dev) {
+			if ((ret = store_gather_deliver(&g, dev, role, cb,
+			    arg)) != 0)
+				goto done;
+		}
+		dev = d;
+		have = 1;
+		r = sqlite3_column_int64(q, 1);
+		role = r > 0 && r < STRIDE_ROLE_COUNT ? (enum stride_role)r :
+		    STRIDE_ROLE_UNKNOWN;
+		t0 = sqlite3_column_int64(q, 4);
+		n = sqlite3_column_int64(q, 5);
+		k = chunk_unpack(sqlite3_column_blob(q, 6),
+		    (size_t)sqlite3_column_bytes(q, 6), one, STRIDE_SAMPLES_MAX);
+		if (k < 1 || k != n || one[0].t_ms != t0) {
+			if (corrupt++ == 0)
+				log_warnx("store: session %lld device %lld "
+				    "chunk %lld/%lld: corrupt, skipped",
+				    (long long)session_id, (long long)d,
+				    (long long)sqlite3_column_int64(q, 2),
+				    (long long)sqlite3_column_int64(q, 3));
+			continue;
+		}
+		switch (store_gather_add(&g, one, (size_t)k)) {
+		case 0:
+			break;
+		case 1:
+			if (!g.capped)
+				log_warnx("store: session %lld device %lld: "
+				    "over %d samples, the rest skipped",
+				    (long long)session_id, (long long)d,
+				    STORE_DEVICE_SAMPLES_MAX);
+			g.capped = 1;
+			break;
+		default:
+			log_warnx("store: session %lld: out of memory",
+			    (long long)session_id);
+			ret = -1;
+			goto done;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		ret = store_fail(st, "session samples");
+		goto done;
+	}
+	if (have)
+		ret = store_gather_deliver(&g, dev, role, cb, arg);
+done:
+	if (corrupt > 1)
+		log_warnx("store: session %lld: %lu corrupt chunks skipped",
+		    (long long)session_id, corrupt);
+	sqlite3_reset(q);
+	free(g.s);
+	return ret;
+}
+
+int
+store_session_new(struct store *st, int64_t runner_id, int64_t start_ms,
+    int64_t *id)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_SESSION_NEW];
+	int		 rc;
+
+	sqlite3_bind_int64(q, 1, runner_id);
+	sqlite3_bind_int64(q, 2, start_ms);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "session new");
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+/* After an UPDATE by id: exactly one row, or the id was wrong. */
+static int
+store_changed_one(struct store *st, int rc, const char *op, int64_t id)
+{
+	if (rc != SQLITE_DONE)
+		return store_fail(st, op);
+	if (sqlite3_changes(st->db) != 1) {
+		log_warnx("store: %s: no session %lld", op, (long long)id);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_session_save(struct store *st, const struct store_session *s)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_SESSION_SAVE];
+	int		 rc;
+
+	sqlite3_bind_int64(q, 1, s->id);
+	sqlite3_bind_int64(q, 2, s->start_ms);
+	sqlite3_bind_int64(q, 3, s->last_t_ms);
+	sqlite3_bind_int64(q, 4, s->stop_ms);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return store_changed_one(st, rc, "session save", s->id);
+}
+
+int
+store_session_close(struct store *st, int64_t id,
+    const struct session_summary *m)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_SESSION_CLOSE];
+	int		 rc, i;
+
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, m->start_ms);
+	sqlite3_bind_int64(q, 3, m->end_ms);
+	store_bind_real(q, 4, m->moving_s);
+	store_bind_real(q, 5, m->distance_m);
+	store_bind_real(q, 6, m->avg_speed_mps);
+	store_bind_real(q, 7, m->max_speed_mps);
+	store_bind_real(q, 8, m->avg_cadence_spm);
+	store_bind_real(q, 9, m->avg_step_m);
+	for (i = 0; i < FUSE_BANDS; i++) {
+		store_bind_real(q, 10 + i, m->band_s[i]);
+		store_bind_real(q, 10 + FUSE_BANDS + i, m->band_m[i]);
+	}
+	store_bind_real(q, 20, m->ungraded_s);
+	sqlite3_bind_int64(q, 21, m->samples);
+	sqlite3_bind_int64(q, 22, m->devices);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return store_changed_one(st, rc, "session close", id);
+}
+
+/*
+ * Returns 0 and fills *out, 1 if there is no such session (*out zeroed,
+ * nothing logged: the admin commands say so themselves), -1 on error.
+ */
+int
+store_session_get(struct store *st, int64_t id, struct store_session *out)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_SESSION_GET];
+	int		 rc, bad = 0;
+
+	memset(out, 0, sizeof(*out));
+	sqlite3_bind_int64(q, 1, id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		bad = store_session_row(q, out) == -1;
+	sqlite3_reset(q);
+	if (rc == SQLITE_ROW && bad) {
+		log_warnx("store: session %lld: bad row in file",
+		    (long long)id);
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "session get");
+	return 1;
+}
+
+int
+store_event_put(struct store *st, int64_t session_id, int64_t device_id,
+    int64_t t_ms, enum stride_event type)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_EVENT_PUT];
+	int		 rc;
+
+	if (type <= STRIDE_EVENT_NONE || type >= STRIDE_EVENT_COUNT) {
+		log_warnx("store: event put: bad type %d", (int)type);
+		return -1;
+	}
+	sqlite3_bind_int64(q, 1, session_id);
+	sqlite3_bind_int64(q, 2, device_id);
+	sqlite3_bind_int64(q, 3, t_ms);
+	sqlite3_bind_int(q, 4, (int)type);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "event put");
+	return 0;
+}
+
+int
+store_symptom_put(struct store *st, int64_t runner_id, int64_t device_id,
+    int64_t session_id, int64_t t_ms, enum stride_when when,
+    enum stride_level level, int score)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_SYMPTOM_PUT];
+	int		 rc;
+
+	if (when <= STRIDE_WHEN_NONE || when >= STRIDE_WHEN_COUNT ||
+	    level <= STRIDE_LEVEL_NONE || level >= STRIDE_LEVEL_COUNT ||
+	    score < -1 || score > STRIDE_SCORE_MAX) {
+		log_warnx("store: symptom put: when %d level %d score %d out "
+		    "of range", (int)when, (int)level, score);
+		return -1;
+	}
+	sqlite3_bind_int64(q, 1, runner_id);
+	sqlite3_bind_int64(q, 2, device_id);
+	if (session_id > 0)
+		sqlite3_bind_int64(q, 3, session_id);
+	else
+		sqlite3_bind_null(q, 3);
+	sqlite3_bind_int64(q, 4, t_ms);
+	sqlite3_bind_int(q, 5, (int)when);
+	sqlite3_bind_int(q, 6, (int)level);
+	if (score >= 0)
+		sqlite3_bind_int(q, 7, score);
+	else
+		sqlite3_bind_null(q, 7);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "symptom put");
+	return 0;
+}
+
+int
+store_runners_walk(struct store *st,
+    int (*cb)(void *, const struct store_runner *), void *arg)
+{
+	sqlite3_stmt		*q = st->stmt[STORE_RUNNERS_WALK];
+	struct store_runner	 r;
+	sqlite3_int64		 devices, sessions;
+	int			 rc, ret = 0;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.id = sqlite3_column_int64(q, 0);
+		r.created_ms = sqlite3_column_int64(q, 2);
+		devices = sqlite3_column_int64(q, 3);
+		sessions = sqlite3_column_int64(q, 4);
+		if (store_copy_id(r.runner, q, 1) == -1 || devices < 0 ||
+		    devices > UINT32_MAX || sessions < 0 ||
+		    sessions > UINT32_MAX) {
+			log_warnx("store: runner %lld: bad row in file, "
+			    "skipped", (long long)r.id);
+			continue;
+		}
+		r.devices = (uint32_t)devices;
+		r.sessions = (uint32_t)sessions;
+		if ((ret = cb(arg, &r)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = store_fail(st, "runners walk");
+	sqlite3_reset(q);
+	return ret;
+}
+
+int
+store_devices_walk(struct store *st, const char *runner,
+    int (*cb)(void *, const struct store_device *), void *arg)
+{
+	sqlite3_stmt		*q = st->stmt[STORE_DEVICES_WALK];
+	struct store_device	 d;
+	int			 rc, ret = 0;
+
+	if (runner != NULL && store_id_ok("runner", runner) == -1)
+		return -1;
+	if (runner != NULL)
+		sqlite3_bind_text(q, 1, runner, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 1);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (store_device_row(q, &d) == -1) {
+			log_warnx("store: device %lld: bad row in file, "
+			    "skipped", (long long)sqlite3_column_int64(q, 0));
+			continue;
+		}
+		if ((ret = cb(arg, &d)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = store_fail(st, "devices walk");
+	sqlite3_reset(q);
+	return ret;
+}
+
+int
+store_sessions_walk(struct store *st, const char *runner, int open_only,
+    int (*cb)(void *, const struct store_session *), void *arg)
+{
+	sqlite3_stmt		*q = st->stmt[STORE_SESSIONS_WALK];
+	struct store_session	 s;
+	int			 rc, ret = 0;
+
+	if (runner != NULL && store_id_ok("runner", runner) == -1)
+		return -1;
+	if (runner != NULL)
+		sqlite3_bind_text(q, 1, runner, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 1);
+	sqlite3_bind_int(q, 2, open_only != 0);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (store_session_row(q, &s) == -1) {
+			log_warnx("store: session %lld: bad row in file, "
+			    "skipped", (long long)sqlite3_column_int64(q, 0));
+			continue;
+		}
+		if ((ret = cb(arg, &s)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = store_fail(st, "sessions walk");
+	sqlite3_reset(q);
+	return ret;
+}
