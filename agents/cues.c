@@ -43,6 +43,7 @@ cues_start(struct cues *c, const struct plan *plan,
 	c->stop = PLAN_STOP_PAIN;	/* pain stops a run, plan or not */
 	if (plan == NULL || plan->version == 0)
 		return;
+	c->have_plan = 1;
 	c->max_distance_m = plan->max_distance_m;
 	c->max_duration_s = plan->max_duration_s;
 	c->speed_cap_mps = plan->speed_cap_mps;
@@ -148,13 +149,13 @@ cues_sample(struct cues *c, const struct stride_sample *s,
 	    p->repeat_ms))
 		cues_emit(c, out, cap, &n, CUE_CADENCE_LOW, s->t_ms, s->cad_spm,
 		    c->cad_target_spm, 0);
-	cond = c->speed_cap_mps > 0 && (s->has & STRIDE_HAS_SPD) &&
+	cond = c->have_plan && (s->has & STRIDE_HAS_SPD) &&
 	    s->spd_mps > c->speed_cap_mps;
 	if (cues_stretch(&c->spd, cond, s->t_ms, p->speed_sustain_ms,
 	    p->repeat_ms))
 		cues_emit(c, out, cap, &n, CUE_SPEED_HIGH, s->t_ms, s->spd_mps,
 		    c->speed_cap_mps, 0);
-	cond = c->max_grade_pct > 0 && (s->has & STRIDE_HAS_GRADE) &&
+	cond = c->have_plan && (s->has & STRIDE_HAS_GRADE) &&
 	    s->grade_pct > c->max_grade_pct;
 	if (cues_stretch(&c->grade, cond, s->t_ms, p->grade_sustain_ms,
 	    p->repeat_ms))

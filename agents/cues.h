@@ -17,6 +17,8 @@
  *  - CUE_PAIN_STOP: a during-run report of pain (or of "much more aware"
  *    when the plan says so): always a stop cue;
  *  - CUE_REST_DAY: the run started before the plan's rest_until, once.
+ * With a plan the speed and grade caps always apply (a 0% grade cap means
+ * no climbing); a 0 distance or duration limit means none.
  * Distance is the session's own: increments of the device's cumulative
  * distance, a reset of the counter skipped. Time is elapsed time since the
  * first sample (pauses count: the conservative reading).
@@ -71,6 +73,7 @@ struct cue_stretch {
 struct cues {
 	struct cue_params	p;
 	/* the plan's limits, copied at cues_start */
+	int			have_plan;
 	uint32_t		max_distance_m;
 	uint32_t		max_duration_s;
 	double			speed_cap_mps;

@@ -15,9 +15,12 @@
  * Window (docs/protocol.md, section 7): the hub gives up on a missing seq
  * once 64 newer ones have arrived, so with a window set nothing past
  * acked + window is published: it waits in the outbox until the ack moves.
- * If the ack stands still for LINK_STALL_MS while messages wait, the
- * window is published again from the oldest (a message may have been lost
- * between broker and hub without our connection noticing).
+ * If the ack stands still for LINK_STALL_MS while any message waits for
+ * it (held back or already sent: a hub that resubscribed after a broker
+ * restart never saw what was sent in between), the window is published again from the oldest (a message may have been lost
+ * between broker and hub without our connection noticing); again after
+ * twice as long, and so on up to LINK_STALL_MAX_MS, so a hub that is away
+ * for an hour does not find its broker queue full of repeats.
  *
  * Paho's automatic reconnect only starts after a first success (1.3.12
  * does not retry a first connect that fails: seen with strace), so the
@@ -27,7 +30,6 @@
  * only big fields; the outbox holds what is unacknowledged.
  */
 #include <assert.h>
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +47,8 @@
 #define LINK_KEEPALIVE_S	30
 #define LINK_RETRY_MIN_MS	1000
 #define LINK_RETRY_MAX_MS	30000
-#define LINK_STALL_MS		30000	/* no ack progress: send the window again */
+#define LINK_STALL_MS		5000	/* no ack progress: send the window again, */
+#define LINK_STALL_MAX_MS	600000	/* doubling up to 10 min while it lasts */
 
 /* What Paho's threads record for the owner. Keep it this small. */
 struct link_shared {
@@ -94,6 +97,7 @@ struct link {
 	uint32_t		 acked_seq;	/* the hub's ack, our epoch */
 	size_t			 window;	/* 0: no limit */
 	int64_t			 progress_ms;	/* the ack last moved, monotonic */
+	int64_t			 stall_ms;	/* current re-send delay */
 	int64_t			 retry_at_ms;	/* first-connect retry, monotonic */
 	int64_t			 retry_ms;
 	struct log_rate		 rate_publish;
@@ -271,11 +275,12 @@ link_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *msg)
 		log_rate_warnx(&l->sh.rate_bad_input, "link: dropped a %zu-byte "
 		    "message: over %d bytes", plen, STRIDE_PAYLOAD_MAX);
 		pthread_mutex_unlock(&l->mu);
+	} else if (plen == 0) {
+		/* An empty retained message clears an ack or a plan at the
+		 * broker: nothing for us to do. */
 	} else if (tlen == strlen(ack) && memcmp(topic, ack, tlen) == 0)
 		link_take_ack(l, msg->payload, plen);
-	else if (tlen == strlen(plan) && memcmp(topic, plan, tlen) == 0 &&
-	    plen > 0) {
-		/* An empty retained message clears a plan: nothing to do. */
+	else if (tlen == strlen(plan) && memcmp(topic, plan, tlen) == 0) {
 		pthread_mutex_lock(&l->mu);
 		memcpy(l->sh.plan, msg->payload, plen);
 		l->sh.plan_len = plen;
@@ -331,6 +336,7 @@ link_open(const struct link_config *c, char *err, size_t errlen)
 	l->retry_ms = LINK_RETRY_MIN_MS;
 	l->window = c->window;
 	l->progress_ms = clock_mono_ms();
+	l->stall_ms = LINK_STALL_MS;
 	l->retry_at_ms = clock_mono_ms() + LINK_RETRY_MIN_MS;
 	if (strlen(c->host) > LINK_HOST_MAX || c->port < 1 ||
 	    c->port > 65535) {
@@ -357,18 +363,21 @@ link_open(const struct link_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (pthread_mutex_init(&l->mu, NULL) != 0)
-		goto fail_sys;
+	if ((rc = pthread_mutex_init(&l->mu, NULL)) != 0) {
+		snprintf(err, errlen, "mutex: %s", strerror(rc));
+		goto fail;
+	}
 	locks++;
-	if (pthread_condattr_init(&ca) != 0)
-		goto fail_sys;
 	/* Deadlines are CLOCK_MONOTONIC, immune to the wall clock. */
-	rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	if (rc == 0)
-		rc = pthread_cond_init(&l->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	if (rc != 0)
-		goto fail_sys;
+	if ((rc = pthread_condattr_init(&ca)) == 0) {
+		if ((rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC)) == 0)
+			rc = pthread_cond_init(&l->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "condition variable: %s", strerror(rc));
+		goto fail;
+	}
 	locks++;
 
 	/* Paho never buffers for us while disconnected: the outbox does. */
@@ -407,8 +416,6 @@ link_open(const struct link_config *c, char *err, size_t errlen)
 		goto fail;
 	}
 	return l;
-fail_sys:
-	snprintf(err, errlen, "%s", strerror(errno));
 fail:
 	if (l->client != NULL)
 		MQTTAsync_destroy(&l->client);
@@ -514,12 +521,16 @@ link_sync(struct link *l, int64_t now)
 			log_info("link: publishing again %zu message%s awaiting "
 			    "the hub's ack", outbox_count(l->ob),
 			    outbox_count(l->ob) == 1 ? "" : "s");
-	} else if (link_held_back(l) && now - l->progress_ms >= LINK_STALL_MS) {
+	} else if (l->window > 0 && outbox_count(l->ob) > 0 &&
+	    now - l->progress_ms >= l->stall_ms) {
+		log_warnx("link: no ack for %lld s with %zu message%s waiting: "
+		    "publishing the window again",
+		    (long long)(now - l->progress_ms) / 1000,
+		    outbox_count(l->ob), outbox_count(l->ob) == 1 ? "" : "s");
 		l->sent_seq = 0;
 		l->progress_ms = now;
-		log_warnx("link: no ack for %d s with %zu message%s waiting: "
-		    "publishing the window again", LINK_STALL_MS / 1000,
-		    outbox_count(l->ob), outbox_count(l->ob) == 1 ? "" : "s");
+		if (l->stall_ms < LINK_STALL_MAX_MS)
+			l->stall_ms *= 2;
 	}
 	link_pump(l);
 }
@@ -558,6 +569,7 @@ link_poll(struct link *l)
 		else if (ack_seq > l->acked_seq) {
 			l->acked_seq = ack_seq;
 			l->progress_ms = now;
+			l->stall_ms = LINK_STALL_MS;
 			freed = outbox_ack(l->ob, l->epoch, ack_seq);
 			log_debug("link: hub acknowledged up to %u/%u (%zu "
 			    "freed, %zu left)", (unsigned)l->epoch,

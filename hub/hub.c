@@ -48,6 +48,17 @@ struct device {
 	int64_t			 ack_at_ms;
 };
 
+/*
+ * One log limiter per reason a stranger can trigger, so a flood of one kind
+ * of bad message cannot hide another kind. Reasons are the static strings
+ * topic_parse and codec_decode return, so the pointer is the key.
+ */
+#define HUB_RATE_CAUSES	48
+struct hub_rate {
+	const char	*why;
+	struct log_rate	 rate;
+};
+
 /* Drain-rate bookkeeping for the benchmark line, across run and drain. */
 struct hub_drain_clock {
 	int64_t		first_ms;	/* monotonic: first message taken */
@@ -68,8 +79,7 @@ struct hub {
 	struct device		*dirty_devices;
 	size_t			 pending_acks;
 	struct hub_stats	 stats;
-	struct log_rate		 rate_topic;
-	struct log_rate		 rate_payload;
+	struct hub_rate		 rates[HUB_RATE_CAUSES];	/* by reason */
 	struct log_rate		 rate_stale;
 	struct log_rate		 rate_store;
 	struct log_rate		 rate_limit;
@@ -77,6 +87,22 @@ struct hub {
 };
 
 static int	hub_finalize(struct hub *, struct runner *, int64_t id);
+
+static struct log_rate *
+hub_rate(struct hub *h, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < HUB_RATE_CAUSES - 1; i++) {
+		if (h->rates[i].why == why)
+			return &h->rates[i].rate;
+		if (h->rates[i].why == NULL) {
+			h->rates[i].why = why;
+			return &h->rates[i].rate;
+		}
+	}
+	return &h->rates[HUB_RATE_CAUSES - 1].rate;	/* shared overflow */
+}
 
 /* Runners and devices. */
 
@@ -114,8 +140,7 @@ hub_device_add(struct hub *h, const struct store_device *sd, struct runner *r)
 		return NULL;
 	d->sd = *sd;
 	d->r = r;
-	d->ack_epoch = sd->dd.epoch;
-	d->ack_seq = sd->dd.acked;
+	/* ack_epoch/ack_seq 0: the first ack after a start is always sent. */
 	hub_device_key(key, sizeof(key), sd->runner, sd->device);
 	if (table_put(h->devices, key, d) == -1) {
 		free(d);
@@ -385,7 +410,7 @@ hub_handle(struct hub *h, const struct inmsg *im, int64_t now_ms)
 	if (topic_parse(h->cfg->prefix, im->data, im->topic_len, &t,
 	    &why) == -1) {
 		h->stats.bad_topic++;
-		log_rate_warnx(&h->rate_topic, "dropped message on %.*s: %s",
+		log_rate_warnx(hub_rate(h, why), "dropped message on %.*s: %s",
 		    (int)(im->topic_len > 120 ? 120 : im->topic_len), im->data,
 		    why);
 		return 0;
@@ -393,7 +418,7 @@ hub_handle(struct hub *h, const struct inmsg *im, int64_t now_ms)
 	if (codec_decode(t.kind, im->payload, im->payload_len, &m,
 	    &why) == -1) {
 		h->stats.bad_payload++;
-		log_rate_warnx(&h->rate_payload,
+		log_rate_warnx(hub_rate(h, why),
 		    "dropped %s from %s/%s: %s (%zu bytes)",
 		    stride_kind_name(t.kind), t.runner, t.device, why,
 		    im->payload_len);
@@ -412,6 +437,9 @@ hub_handle(struct hub *h, const struct inmsg *im, int64_t now_ms)
 	case DEDUPE_NEW:
 		break;
 	case DEDUPE_DUPLICATE:
+		/* The device re-sends what it thinks unacked: ack it again. */
+		d->ack_seq = 0;
+		d->ack_pending = 1;
 		h->stats.duplicates++;
 		log_debug("duplicate %s/%s %u.%u", t.runner, t.device,
 		    m.epoch, m.seq);
@@ -469,9 +497,11 @@ hub_publish_ack(struct hub *h, struct device *d, int64_t now_ms)
 	    topic_build(topic, sizeof(topic), h->cfg->prefix, d->sd.runner,
 	    d->sd.device, STRIDE_KIND_ACK) < 0)
 		return;
-	if (h->publish != NULL &&
-	    h->publish(h->publish_arg, topic, buf, (size_t)len, 1, 1) == -1)
-		return;	/* Paho's buffer is full: the next batch retries */
+	if (h->publish == NULL ||
+	    h->publish(h->publish_arg, topic, buf, (size_t)len, 1, 1) == -1) {
+		d->ack_pending = 1;	/* the next tick retries */
+		return;
+	}
 	d->ack_epoch = m.u.ack.epoch;
 	d->ack_seq = m.u.ack.seq;
 	d->ack_at_ms = now_ms;
@@ -589,6 +619,13 @@ hub_new(const struct hub_config *cfg, struct store *st, hub_publish_fn publish,
 fail:
 	hub_free(h);
 	return NULL;
+}
+
+void
+hub_set_publish(struct hub *h, hub_publish_fn publish, void *publish_arg)
+{
+	h->publish = publish;
+	h->publish_arg = publish_arg;
 }
 
 static void

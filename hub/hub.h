@@ -53,6 +53,10 @@ struct hub	*hub_new(const struct hub_config *cfg, struct store *st,
 		    hub_publish_fn publish, void *publish_arg);
 void		 hub_free(struct hub *);	/* NULL is a no-op */
 
+/* Change (or, with NULL, stop) publishing; e.g. once the edge is closed. */
+void		 hub_set_publish(struct hub *, hub_publish_fn publish,
+		    void *publish_arg);
+
 /* Handle one batch (the list stays the caller's). Returns 0, or -1 if the
  * store failed and the batch was rolled back. */
 int	hub_process(struct hub *, const struct inmsg *list, int64_t now_ms);

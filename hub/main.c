@@ -82,6 +82,8 @@ run_daemon(const struct hub_config *c)
 	hub_run(h, q, &quit);
 	log_info("stopping: draining what the broker already handed over");
 	mqtt_close(m, 2000);
+	/* Acks for the rest go out after the restart: devices re-send. */
+	hub_set_publish(h, NULL, NULL);
 	queue_close(q);
 	hub_drain(h, q);
 	hub_free(h);

@@ -64,12 +64,11 @@ struct rules_ctx {
 	const struct session_summary	*last;	/* ss[n - 1] or NULL */
 	const struct rules_symptom	*sy;
 	size_t				 nsy;
-	double		usual_speed;	/* medians over baseline_days; 0: none */
+	double		usual_speed; /* medians over baseline_days; 0: none */
 	double		usual_dist;
 	double		usual_dur;
 	struct rules_loads loads;
-	/* the judged reports */
-	int64_t		ws;		/* reports at t >= ws are judged */
+	/* the judged reports: t >= rules_window() */
 	double		base_ord;	/* baseline word, 1 (better)..5 */
 	double		base_score;	/* baseline score; < 0: none */
 	enum rules_verdict v;
@@ -342,7 +341,8 @@ rules_settings_check(const struct rules_settings *s, const char **why)
 	    !(s->load_speed_exp >= 1 && s->load_speed_exp <= 4))
 		*why = "load speed weight out of range";
 	else if (s->line_min_sessions < 2 || !(s->line_min_speed_sd > 0) ||
-	    !(s->cad_slope_min >= 0) || !(s->cad_slope_max >= s->cad_slope_min) ||
+	    !(s->cad_slope_min >= 0) ||
+	    !(s->cad_slope_max >= s->cad_slope_min) ||
 	    !(s->cad_slope >= s->cad_slope_min &&
 	    s->cad_slope <= s->cad_slope_max) ||
 	    !(s->overstride_pct > 0 && s->overstride_pct < 1) ||
@@ -391,7 +391,8 @@ static int
 rules_symptom_ok(const struct rules_symptom *y)
 {
 	return y->t_ms >= STRIDE_T_MIN_MS && y->t_ms <= STRIDE_T_MAX_MS &&
-	    (y->when == STRIDE_WHEN_DURING || y->when == STRIDE_WHEN_NEXT_DAY) &&
+	    (y->when == STRIDE_WHEN_DURING ||
+	    y->when == STRIDE_WHEN_NEXT_DAY) &&
 	    y->level > STRIDE_LEVEL_NONE && y->level < STRIDE_LEVEL_COUNT &&
 	    y->score >= -1 && y->score <= STRIDE_SCORE_MAX;
 }
@@ -488,7 +489,6 @@ rules_judge(struct rules_ctx *c, int64_t ws)
 	size_t				 i, nord = 0, nsc = 0;
 	int				 wsev = 0;
 
-	c->ws = ws;
 	for (i = 0; i < c->nsy; i++) {
 		const struct rules_symptom *y = &c->sy[i];
 
@@ -656,8 +656,9 @@ rules_initial(const struct rules_ctx *c, struct plan *p)
 		p->max_duration_s = s->start_duration_s;
 	}
 	if (c->usual_speed > 0)
-		p->speed_cap_mps = fmin(s->speed_cap_max_mps, rules_round(
-		    c->usual_speed * (1 + s->speed_cap_margin), PLAN_SPD_SCALE));
+		p->speed_cap_mps = fmin(s->speed_cap_max_mps,
+		    rules_round(c->usual_speed * (1 + s->speed_cap_margin),
+		    PLAN_SPD_SCALE));
 	else
 		p->speed_cap_mps = s->start_speed_cap_mps;
 	p->max_grade_pct = rules_round(s->start_grade_pct, PLAN_GRADE_SCALE);
@@ -803,7 +804,8 @@ rules_rest_phase(const struct rules_ctx *c, struct plan *p)
 	if (p->rest_until_ms >= until_max)
 		rules_reason(p, PLAN_R_REST_EXTENDED, "The tendon is still "
 		    "irritated, so the rest is %d days in all. Then return "
-		    "short, flat and easy.", s->rest_max_days);
+		    "short, flat and easy. If it stays irritated, see a "
+		    "physio.", s->rest_max_days);
 	else
 		rules_reason(p, PLAN_R_STALLED, "Your next-day reports have "
 		    "not improved for %d weeks. Rest from running and ease off "
@@ -1070,7 +1072,7 @@ rules_cadence(struct rules_ctx *c, struct plan *p)
 static void
 rules_text(struct plan *p)
 {
-	char	pace[32], grade[16], cad[32] = "", rest[32] = "";
+	char	pace[32], grade[16], cad[48] = "", rest[48] = "";
 	double	km = p->max_distance_m / 1000.0;
 	long	min = lround(p->max_duration_s / 60.0);
 	int	n;
@@ -1090,7 +1092,7 @@ rules_text(struct plan *p)
 		return;
 	}
 	if (p->rest_days > 0)
-		snprintf(rest, sizeof(rest), " Rest %u day%s first.",
+		snprintf(rest, sizeof(rest), " Rest %u day%s after a run.",
 		    p->rest_days, p->rest_days == 1 ? "" : "s");
 	n = snprintf(p->text, sizeof(p->text), "Next run: up to %.1f km or "
 	    "%ld min, slower than %s, hills under %s%%%s.%s Stop if it hurts.",

@@ -23,8 +23,8 @@
 #include "stride/protocol.h"
 
 #define RULES_DAY_MS		86400000LL
-#define RULES_SESSIONS_MAX	512	/* newest sessions used; older ignored */
-#define RULES_SYMPTOMS_MAX	1024	/* reports used; pass the newest */
+#define RULES_SESSIONS_MAX	512 /* newest sessions used; older ignored */
+#define RULES_SYMPTOMS_MAX	1024	/* reports at most (more: -1) */
 #define RULES_HISTORY_DAYS_MAX	365	/* days of load history used */
 #define RULES_HISTORY_DAYS	56	/* pass at least this much history */
 
@@ -38,18 +38,19 @@ struct rules_symptom {
 
 /* What we know of the runner beyond their data. Unknown: 0 / NONE / -1. */
 struct rules_profile {
-	double		height_m;	   /* overstride fallback until history */
-	double		usual_cadence_spm; /* base of a cadence target */
-	enum stride_level usual_level;	   /* baseline until 3 reports; NONE:
-					      "usual" */
-	int		usual_score;	   /* baseline score until 3 scored
-					      reports; -1: none */
+	double		  height_m;		/* overstride fallback */
+	double		  usual_cadence_spm;	/* base of a target */
+	enum stride_level usual_level;		/* baseline until 3 reports;
+						   NONE: "usual" */
+	int		  usual_score;		/* baseline score until 3
+						   scored reports; -1: none */
 };
 
 /*
  * The history. Pass at least RULES_HISTORY_DAYS of it. Sessions are closed
  * sessions' summaries sorted by start_ms, oldest first; symptom reports in
- * any order. Anything dated after `now` is ignored. current is the plan the
+ * any order, at most RULES_SYMPTOMS_MAX of them (56 days of reports is far
+ * less). Anything dated after `now` is ignored. current is the plan the
  * devices have (NULL or version 0: none yet).
  */
 struct rules_input {
@@ -66,74 +67,70 @@ struct rules_input {
  * there; "ours" means a choice of ours, documented in docs/rules.md.
  */
 struct rules_settings {
-	/* Symptom response */
-	int	baseline_days;		/* own baseline window: 28 (ours) */
-	int	baseline_min_reports;	/* reports for a baseline: 3 (ours) */
-	double	flare_level_rise;	/* words above baseline = flare: 2 (ours) */
-	double	flare_score_rise;	/* points above usual score = flare: 2 (ours) */
-	double	flare_factor;		/* "much easier": x0.5 distance, time (ours) */
-	int	flare_rest_days;	/* rest days after a flare: 2 (ours) */
-	double	fast_ratio;		/* "fast" run: avg >= 1.05 x usual (ours) */
-	double	flare_speed_cut;	/* speed cap after a fast flare: -10% (ours) */
-	double	hilly_frac;		/* "hilly" run: >= 10% of distance above
-					   +4% grade (ours) */
-	double	flare_grade_pct;	/* grade cap after a hilly flare: 2 (ours) */
+	/* Symptom response: the runner's own baseline */
+	int	 baseline_days;		/* window: 28 (ours) */
+	int	 baseline_min_reports;	/* else the profile: 3 (ours) */
+	double	 flare_level_rise;	/* words over baseline: 2 (ours) */
+	double	 flare_score_rise;	/* points over usual: 2 (ours) */
+	/* A flare: much easier, the preceding element capped */
+	double	 flare_factor;		/* x last run: 0.5 (ours) */
+	int	 flare_rest_days;	/* 2 (ours) */
+	double	 fast_ratio;		/* avg >= 1.05 x usual (ours) */
+	double	 flare_speed_cut;	/* cap: -10% of that run (ours) */
+	double	 hilly_frac;		/* >= 10% of distance over 4% (ours) */
+	double	 flare_grade_pct;	/* hill cap after it: 2 (ours) */
 	/* Stalled recovery, relative rest, graded return */
-	int	stall_weeks;		/* weeks without improvement: 3 (RULES.md
-					   suggestion, ours) */
-	int	rest_min_days;		/* relative rest: 7 (article: 1-2 weeks) */
-	int	rest_max_days;		/* extended rest: 14 (article) */
-	double	return_frac;		/* return distance, time: x0.5 (ours) */
-	double	return_speed_frac;	/* return speed cap: 0.9 x usual (ours) */
-	double	return_grade_pct;	/* return grade cap: 2 (ours) */
-	int	return_days;		/* speed, hills held after rest: 14 (ours) */
+	int	 stall_weeks;		/* 3 (RULES.md suggestion, ours) */
+	int	 rest_min_days;		/* 7 (article: 1-2 weeks) */
+	int	 rest_max_days;		/* extended: 14 (article) */
+	double	 return_frac;		/* x usual distance, time: 0.5 (ours) */
+	double	 return_speed_frac;	/* x usual speed: 0.9 (ours) */
+	double	 return_grade_pct;	/* 2 (ours) */
+	int	 return_days;		/* caps held after rest: 14 (ours) */
 	/* Load and progression */
-	int	rest_days;		/* days between runs: 1 (ours) */
+	int	 rest_days;		/* between runs: 1 (ours) */
 	uint32_t min_distance_m;	/* never cut below: 1000 (ours) */
 	uint32_t min_duration_s;	/* never cut below: 600 (ours) */
-	double	progress_pct;		/* per step: 0.10 (RULES.md: caution >10%/wk) */
-	int	progress_days;		/* at most one step per: 7 (ours) */
-	double	plan_use_frac;		/* progress only if last run >= 80% of max
-					   distance (ours) */
-	double	weekly_caution;		/* week over week: 0.10 (RULES.md, Buist) */
-	double	weekly_warn;		/* week over week: 0.30 (RULES.md, Nielsen) */
-	int	acute_days;		/* EWMA N: 7 (RULES.md, Williams 2017) */
-	int	chronic_days;		/* EWMA N: 28 (RULES.md, Williams 2017) */
-	int	acwr_min_days;		/* history before the ratio counts: 28 (ours) */
-	double	acwr_high;		/* 1.3 (RULES.md, Gabbett 2016) */
-	double	acwr_danger;		/* 1.5 (RULES.md, Gabbett 2016) */
-	double	speed_step_mps;		/* speed cap step: 0.1 (ours) */
-	double	speed_cap_max_mps;	/* speed cap never above: 5.0 (ours) */
-	double	grade_step_pct;		/* grade cap step: 1 (ours) */
-	double	grade_cap_max_pct;	/* grade cap never above: 8 (ours) */
+	double	 progress_pct;		/* 0.10 (RULES.md: caution > 10%) */
+	int	 progress_days;		/* one step per: 7 (ours) */
+	double	 plan_use_frac;		/* last run >= 0.8 x max (ours) */
+	double	 weekly_caution;	/* 0.10 (RULES.md: Buist) */
+	double	 weekly_warn;		/* 0.30 (RULES.md: Nielsen) */
+	int	 acute_days;		/* EWMA N: 7 (RULES.md: Williams) */
+	int	 chronic_days;		/* EWMA N: 28 (RULES.md: Williams) */
+	int	 acwr_min_days;		/* history first: 28 (ours) */
+	double	 acwr_high;		/* 1.3 (RULES.md: Gabbett) */
+	double	 acwr_danger;		/* 1.5 (RULES.md: Gabbett) */
+	double	 speed_step_mps;	/* 0.1 (ours) */
+	double	 speed_cap_max_mps;	/* 5.0 (ours) */
+	double	 grade_step_pct;	/* 1 (ours) */
+	double	 grade_cap_max_pct;	/* 8 (ours) */
 	/* First plan */
-	uint32_t start_distance_m;	/* with no history: 3000 (ours) */
-	uint32_t start_duration_s;	/* with no history: 1500 (ours) */
-	double	start_speed_cap_mps;	/* with no history: 3.0 (ours) */
-	double	start_grade_pct;	/* 4 (ours) */
-	double	speed_cap_margin;	/* cap over usual speed: 0.10 (ours) */
-	/* Tendon load figure */
-	double	load_speed_ref_mps;	/* speed weight 1 at: 3.0 (ours) */
-	double	load_speed_exp;		/* speed weight (v/ref)^2 (ours) */
-	double	band_grade[FUSE_BANDS];	/* representative grade per band for
-					   Minetti's ratio (RULES.md); downhill
-					   counted as flat (ours) */
+	uint32_t start_distance_m;	/* no history: 3000 (ours) */
+	uint32_t start_duration_s;	/* no history: 1500 (ours) */
+	double	 start_speed_cap_mps;	/* no history: 3.0 (ours) */
+	double	 start_grade_pct;	/* 4 (ours) */
+	double	 speed_cap_margin;	/* over usual speed: 0.10 (ours) */
+	/* Tendon load figure: Minetti's ratio at band_grade (RULES.md),
+	 * downhill as flat, x (v / ref)^exp (ours) */
+	double	 load_speed_ref_mps;	/* 3.0 (ours) */
+	double	 load_speed_exp;	/* 2 (ours) */
+	double	 band_grade[FUSE_BANDS]; /* rise/run per band (ours) */
 	/* Overstride and cadence */
-	double	flat_frac;		/* flat run: >= 80% of time in -2..2%
-					   or ungraded (ours) */
-	int	line_min_sessions;	/* flat runs for an own line: 5 (ours) */
-	double	line_min_speed_sd;	/* speed spread to fit a slope: 0.2 (ours) */
-	double	cad_slope;		/* spm per m/s: 9 (RULES.md: 6-12) */
-	double	cad_slope_min;		/* 6 (RULES.md) */
-	double	cad_slope_max;		/* 12 (RULES.md) */
-	double	overstride_pct;		/* below own line: 0.05 (RULES.md) */
-	double	height_step_ratio;	/* fallback step/height at ref: 0.62 (ours) */
-	double	height_ref_mps;		/* fallback reference speed: 3.0 (ours) */
-	double	cadence_step_pct;	/* +5% a step (RULES.md, Heiderscheit) */
-	double	cadence_max_pct;	/* +10% in all (RULES.md) */
-	int	cadence_hold_days;	/* between steps: 14 (RULES.md 1-2 wk) */
-	uint32_t cadence_tol_spm;	/* cue below target - tol: 3 (ours) */
-	double	cadence_sudden_pct;	/* own jump above line/target: 0.07 (ours) */
+	double	 flat_frac;		/* time in -2..2% or ungraded: 0.8 */
+	int	 line_min_sessions;	/* flat runs for a line: 5 (ours) */
+	double	 line_min_speed_sd;	/* m/s to fit a slope: 0.2 (ours) */
+	double	 cad_slope;		/* spm per m/s: 9 (RULES.md 6-12) */
+	double	 cad_slope_min;		/* 6 (RULES.md) */
+	double	 cad_slope_max;		/* 12 (RULES.md) */
+	double	 overstride_pct;	/* under the line: 0.05 (RULES.md) */
+	double	 height_step_ratio;	/* step / height: 0.62 (ours) */
+	double	 height_ref_mps;	/* at: 3.0 (ours) */
+	double	 cadence_step_pct;	/* 0.05 (RULES.md: Heiderscheit) */
+	double	 cadence_max_pct;	/* 0.10 in all (RULES.md) */
+	int	 cadence_hold_days;	/* 14 (RULES.md: 1-2 weeks) */
+	uint32_t cadence_tol_spm;	/* 3 (ours) */
+	double	 cadence_sudden_pct;	/* over line and target: 0.07 (ours) */
 };
 
 #define RULES_SETTINGS_DEFAULT {					\
@@ -206,8 +203,9 @@ struct rules_loads {
 	int	history_days;	/* days since the oldest session used */
 };
 /* Fill *out from the sessions of in; same validity rules as rules_plan. */
-int	rules_loads(const struct rules_input *in, const struct rules_settings *s,
-	    int64_t now_ms, struct rules_loads *out);
+int	rules_loads(const struct rules_input *in,
+	    const struct rules_settings *s, int64_t now_ms,
+	    struct rules_loads *out);
 
 /*
  * The tendon-load figure of one session, in "flat km at the reference

@@ -115,7 +115,7 @@ struct plan_reason_item {
  * plan to the next. Distances in metres, durations in seconds.
  */
 struct plan {
-	uint32_t	version;	/* 0: no plan yet; grows with every change */
+	uint32_t	version;	/* 0: none yet; +1 per change */
 	int64_t		issued_ms;	/* hub time the plan was made */
 	enum plan_phase	phase;
 	int64_t		phase_since_ms;	/* when the phase began */

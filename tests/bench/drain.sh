@@ -14,7 +14,7 @@ N=${2:-200000}
 D=${3:-1000}
 T=$(mktemp -d /tmp/stride-drain.XXXXXX)
 PORT=$("$B/tests/freeport")
-trap 'kill $BPID 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $BPID 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 
 cat > "$T/mosquitto.conf" <<CONF
 listener $PORT 127.0.0.1
@@ -29,11 +29,11 @@ BPID=$!
 sleep 0.5
 
 hub() {
-	"$B/hub/stridehub" -f "$T/hub.db" -H 127.0.0.1 -p "$PORT" "$@"
+	exec ${HUB_WRAP:-} "$B/hub/stridehub" -f "$T/hub.db" -H 127.0.0.1 -p "$PORT" "$@"
 }
 
 # Make both persistent sessions, then leave.
-hub -o exit_idle_ms=1 > "$T/hub-prime.log" 2>&1 &
+(hub > "$T/hub-prime.log" 2>&1) &
 HP=$!
 sleep 1.5; kill -TERM $HP; wait $HP || true
 "$B/tests/bench_count" 127.0.0.1 "$PORT" bench-count prime
@@ -45,7 +45,7 @@ echo "== counting client drains"
 c=$("$B/tests/bench_count" 127.0.0.1 "$PORT" bench-count 1000)
 echo "$c"
 echo "== hub drains (authenticate, parse, dedupe, fuse, store)"
-hub -o exit_idle_ms=1000 > "$T/hub.log" 2>&1
+(hub -o exit_idle_ms=1000 > "$T/hub.log" 2>&1)
 h=$(grep "drained" "$T/hub.log" | tail -n 1)
 echo "$h"
 grep "stats:" "$T/hub.log" | tail -n 1

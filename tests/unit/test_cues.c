@@ -122,6 +122,14 @@ test_at_limit(void)
 	CHECK(hits == 0);
 	CHECK(c.count[CUE_CADENCE_LOW] + c.count[CUE_SPEED_HIGH] +
 	    c.count[CUE_GRADE_HIGH] == 0);
+
+	/* A 0% hill cap means no climbing: any uphill cues. */
+	pl.max_grade_pct = 0;
+	cues_start(&c, &pl, NULL);
+	for (t = 0; t <= P.grade_sustain_ms; t += 1000)
+		hits += feed(&c, T0 + t, 170, 2.8, 0.5, 0,
+		    CS | STRIDE_HAS_GRADE, CUE_GRADE_HIGH, NULL);
+	CHECK(hits == 1);
 }
 
 /* What breaks a stretch: a good sample, a sample without the field, a gap,

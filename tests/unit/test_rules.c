@@ -176,7 +176,8 @@ same_limits(const struct plan *a, const struct plan *b)
 {
 	return a->max_distance_m == b->max_distance_m &&
 	    a->max_duration_s == b->max_duration_s &&
-	    llround(a->speed_cap_mps * 100) == llround(b->speed_cap_mps * 100) &&
+	    llround(a->speed_cap_mps * 100) ==
+	    llround(b->speed_cap_mps * 100) &&
 	    llround(a->max_grade_pct * 10) == llround(b->max_grade_pct * 10) &&
 	    a->cadence_target_spm == b->cadence_target_spm;
 }
@@ -222,7 +223,8 @@ struct row {
 	void			(*setup)(struct hist *);
 	enum rules_direction	 dir;
 	enum plan_reason	 first;
-	void			(*check)(const struct hist *, const struct plan *);
+	void			(*check)(const struct hist *,
+				    const struct plan *);
 };
 
 /* The usual next-day report after the last run. */
@@ -1167,8 +1169,8 @@ test_rows(void)
 		if (check_failed != before) {
 			uint32_t k;
 
-			fprintf(stderr, "  in row \"%s\": rc %d, plan:", r->name,
-			    rc);
+			fprintf(stderr, "  in row \"%s\": rc %d, plan:",
+			    r->name, rc);
 			for (k = 0; k < p.nreasons; k++)
 				fprintf(stderr, " %s",
 				    plan_reason_name(p.reasons[k].code));
