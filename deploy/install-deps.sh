@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config libpaho-mqtt-dev libsodium-dev \
-libcjson-dev libsqlite3-dev sqlite3 mosquitto mosquitto-clients"
+libcjson-dev libsqlite3-dev libexpat1-dev sqlite3 mosquitto mosquitto-clients"
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
