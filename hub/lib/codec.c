@@ -37,6 +37,7 @@
 #include <assert.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -61,6 +62,7 @@ static const char *const codec_keys[K_COUNT] = {
 	"score", "state", "battery", "fw"
 };
 #define KB(k)	(1u << (k))
+
 static const unsigned codec_kind_keys[STRIDE_KIND_COUNT] = {
 	[STRIDE_KIND_TELEMETRY] = KB(K_V) | KB(K_EPOCH) | KB(K_SEQ) |
 	    KB(K_ROLE) | KB(K_SAMPLES),
@@ -327,6 +329,25 @@ codec_nested(const cJSON *v, const char **why)
 
 /* ---- fields ---- */
 
+/* d against f's range and integrality. */
+static int
+codec_check(const struct codec_num *f, double d, const char **why)
+{
+	if (!isfinite(d)) {
+		*why = f->range;
+		return -1;
+	}
+	if (f->integral && d != floor(d)) {
+		*why = f->frac;
+		return -1;
+	}
+	if (!(d >= f->min && d <= f->max)) {
+		*why = f->range;
+		return -1;
+	}
+	return 0;
+}
+
 /* The number in it, checked against f. Absent is an error. */
 static int
 codec_num(const cJSON *it, const struct codec_num *f, double *out,
@@ -343,18 +364,8 @@ codec_num(const cJSON *it, const struct codec_num *f, double *out,
 		return -1;
 	}
 	d = it->valuedouble;
-	if (!isfinite(d)) {
-		*why = f->range;
+	if (codec_check(f, d, why) == -1)
 		return -1;
-	}
-	if (f->integral && d != floor(d)) {
-		*why = f->frac;
-		return -1;
-	}
-	if (!(d >= f->min && d <= f->max)) {
-		*why = f->range;
-		return -1;
-	}
 	*out = d;
 	return 0;
 }
@@ -626,8 +637,287 @@ codec_dec_ack(const cJSON *const *f, struct stride_msg *m, const char **why)
 	return 0;
 }
 
+/* ---- the telemetry fast path ---- */
+
+/*
+ * Telemetry is nearly all the hub decodes (the drain target is ~100k
+ * messages/s), and cJSON's tree (an allocation per node and per key, strtod
+ * for every number) costs more than the rest of the hub's work on a message.
+ * This path reads the common shape directly: the five known keys, samples
+ * with the six known keys, numbers and plain strings. It runs after the
+ * pre-scan, so depth, UTF-8 and string termination are already checked.
+ *
+ * It never refuses anything: on any surprise (an escape, an unknown or
+ * repeated key, a value out of range, a number cJSON may read differently)
+ * it returns -1 and the full decoder above decides, with its reason. So it
+ * accepts a subset of what the full decoder accepts, with the same result:
+ * tests/fuzz/fuzz_codec.c checks both ways on every input.
+ */
+struct codec_cur {
+	const unsigned char	*p;
+	const unsigned char	*end;
+};
+
+static void
+codec_ws(struct codec_cur *c)
+{
+	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' ||
+	    *c->p == '\n' || *c->p == '\r'))
+		c->p++;
+}
+
+static int
+codec_eat(struct codec_cur *c, unsigned char ch)
+{
+	codec_ws(c);
+	if (c->p < c->end && *c->p == ch) {
+		c->p++;
+		return 0;
+	}
+	return -1;
+}
+
+/* A string with no escapes: its bytes in [*s, *s + *n). */
+static int
+codec_fast_str(struct codec_cur *c, const unsigned char **s, size_t *n)
+{
+	const unsigned char *q;
+
+	if (codec_eat(c, '"') == -1)
+		return -1;
+	for (q = c->p; q < c->end && *q != '"'; q++) {
+		if (*q == '\\')
+			return -1;
+	}
+	if (q == c->end)
+		return -1;
+	*s = c->p;
+	*n = (size_t)(q - c->p);
+	c->p = q + 1;
+	return 0;
+}
+
+/* Exact powers of ten: m / 10^k is correctly rounded, as strtod is, when
+ * m < 2^53 and k <= 22 (both exact doubles, one IEEE division). */
+static const double codec_pow10[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+	1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+/* A JSON number, strictly by the grammar. */
+static int
+codec_fast_num(struct codec_cur *c, double *out)
+{
+	const unsigned char	*start;
+	uint64_t		 m = 0;
+	int			 digits = 0, frac = 0, neg = 0;
+	char			 tmp[64];
+
+	codec_ws(c);
+	start = c->p;
+	if (c->p < c->end && *c->p == '-') {
+		neg = 1;
+		c->p++;
+	}
+	if (c->p == c->end || *c->p < '0' || *c->p > '9')
+		return -1;
+	if (*c->p == '0' && c->p + 1 < c->end && c->p[1] >= '0' &&
+	    c->p[1] <= '9')
+		return -1;		/* leading zero: not JSON */
+	for (; c->p < c->end && *c->p >= '0' && *c->p <= '9'; c->p++) {
+		m = m * 10 + (uint64_t)(*c->p - '0');
+		if (++digits > 15)
+			return -1;
+	}
+	if (c->p < c->end && *c->p == '.') {
+		c->p++;
+		if (c->p == c->end || *c->p < '0' || *c->p > '9')
+			return -1;
+		for (; c->p < c->end && *c->p >= '0' && *c->p <= '9'; c->p++) {
+			m = m * 10 + (uint64_t)(*c->p - '0');
+			frac++;
+			if (++digits > 15)
+				return -1;
+		}
+	}
+	if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
+		/* Rare on the wire: let strtod read the whole token. */
+		c->p++;
+		if (c->p < c->end && (*c->p == '+' || *c->p == '-'))
+			c->p++;
+		if (c->p == c->end || *c->p < '0' || *c->p > '9')
+			return -1;
+		while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
+			c->p++;
+		if ((size_t)(c->p - start) >= sizeof(tmp))
+			return -1;
+		memcpy(tmp, start, (size_t)(c->p - start));
+		tmp[c->p - start] = '\0';
+		*out = strtod(tmp, NULL);
+		return 0;
+	}
+	/* 15 digits < 2^53, and frac <= 15 <= 22. */
+	*out = (double)m / codec_pow10[frac];
+	if (neg)
+		*out = -*out;
+	return 0;
+}
+
+static int
+codec_fast_sample(struct codec_cur *c, struct stride_sample *s)
+{
+	static const struct codec_num *const nums[S_COUNT] = {
+		&codec_st, &codec_cad, &codec_spd, &codec_grade, &codec_alt,
+		&codec_dist
+	};
+	static const uint8_t has[S_COUNT] = {
+		0, STRIDE_HAS_CAD, STRIDE_HAS_SPD, STRIDE_HAS_GRADE,
+		STRIDE_HAS_ALT, STRIDE_HAS_DIST
+	};
+	const unsigned char	*k;
+	const char		*why;
+	unsigned		 seen = 0;
+	size_t			 n;
+	double			 d;
+	int			 i;
+
+	if (codec_eat(c, '{') == -1)
+		return -1;
+	if (codec_eat(c, '}') == 0)
+		return -1;
+	do {
+		if (codec_fast_str(c, &k, &n) == -1 || codec_eat(c, ':') == -1 ||
+		    codec_fast_num(c, &d) == -1)
+			return -1;
+		for (i = 0; i < S_COUNT; i++) {
+			if (strlen(codec_skeys[i]) == n &&
+			    memcmp(codec_skeys[i], k, n) == 0)
+				break;
+		}
+		if (i == S_COUNT || (seen & 1u << i) ||
+		    codec_check(nums[i], d, &why) == -1)
+			return -1;
+		seen |= 1u << i;
+		switch (i) {
+		case S_T:
+			s->t_ms = (int64_t)d;
+			break;
+		case S_CAD:
+			s->cad_spm = (float)d;
+			break;
+		case S_SPD:
+			s->spd_mps = (float)d;
+			break;
+		case S_GRADE:
+			s->grade_pct = (float)d;
+			break;
+		case S_ALT:
+			s->alt_m = (float)d;
+			break;
+		default:
+			s->dist_m = d;
+			break;
+		}
+		s->has |= has[i];
+	} while (codec_eat(c, ',') == 0);
+	if (codec_eat(c, '}') == -1 || (seen & 1u << S_T) == 0 || s->has == 0)
+		return -1;
+	return 0;
+}
+
+static int
+codec_fast_samples(struct codec_cur *c, struct stride_msg *m)
+{
+	uint32_t n = 0;
+
+	if (codec_eat(c, '[') == -1 || codec_eat(c, ']') == 0)
+		return -1;
+	do {
+		if (n == STRIDE_SAMPLES_MAX ||
+		    codec_fast_sample(c, &m->u.tel.s[n]) == -1)
+			return -1;
+		if (n > 0 && m->u.tel.s[n].t_ms <= m->u.tel.s[n - 1].t_ms)
+			return -1;
+		n++;
+	} while (codec_eat(c, ',') == 0);
+	if (codec_eat(c, ']') == -1)
+		return -1;
+	m->u.tel.n = n;
+	return 0;
+}
+
+/* 0 and *m filled, or -1: let the full decoder decide. */
+static int
+codec_fast_telemetry(const unsigned char *p, size_t len, struct stride_msg *m)
+{
+	struct codec_cur	 c = { p, p + len };
+	const unsigned char	*k, *v;
+	const char		*why;
+	unsigned		 seen = 0;
+	size_t			 n, vn;
+	double			 d;
+	int			 i;
+
+	if (codec_eat(&c, '{') == -1)
+		return -1;
+	do {
+		if (codec_fast_str(&c, &k, &n) == -1 || codec_eat(&c, ':') == -1)
+			return -1;
+		for (i = 0; i < K_COUNT; i++) {
+			if (strlen(codec_keys[i]) == n &&
+			    memcmp(codec_keys[i], k, n) == 0)
+				break;
+		}
+		if (i == K_COUNT || (seen & KB(i)) ||
+		    (codec_kind_keys[STRIDE_KIND_TELEMETRY] & KB(i)) == 0)
+			return -1;
+		seen |= KB(i);
+		switch (i) {
+		case K_V:
+			if (codec_fast_num(&c, &d) == -1 ||
+			    codec_check(&codec_v, d, &why) == -1)
+				return -1;
+			break;
+		case K_EPOCH:
+			if (codec_fast_num(&c, &d) == -1 ||
+			    codec_check(&codec_epoch, d, &why) == -1)
+				return -1;
+			m->epoch = (uint32_t)d;
+			break;
+		case K_SEQ:
+			if (codec_fast_num(&c, &d) == -1 ||
+			    codec_check(&codec_seq, d, &why) == -1)
+				return -1;
+			m->seq = (uint32_t)d;
+			break;
+		case K_ROLE:
+			if (codec_fast_str(&c, &v, &vn) == -1)
+				return -1;
+			if (vn == 7 && memcmp(v, "footpod", 7) == 0)
+				m->u.tel.role = STRIDE_ROLE_FOOTPOD;
+			else if (vn == 5 && memcmp(v, "watch", 5) == 0)
+				m->u.tel.role = STRIDE_ROLE_WATCH;
+			else
+				return -1;
+			break;
+		default:
+			if (codec_fast_samples(&c, m) == -1)
+				return -1;
+			break;
+		}
+	} while (codec_eat(&c, ',') == 0);
+	if (codec_eat(&c, '}') == -1 ||
+	    seen != codec_kind_keys[STRIDE_KIND_TELEMETRY])
+		return -1;
+	codec_ws(&c);
+	if (c.p != c.end)
+		return -1;
+	m->kind = STRIDE_KIND_TELEMETRY;
+	return 0;
+}
+
 int
-codec_decode(enum stride_kind kind, const void *buf, size_t len,
+codec_decode_full(enum stride_kind kind, const void *buf, size_t len,
     struct stride_msg *out, const char **why)
 {
 	char		 text[STRIDE_PAYLOAD_MAX + 1];
@@ -714,6 +1004,22 @@ fail:
 	if (rc == -1)
 		memset(out, 0, sizeof(*out));
 	return rc;
+}
+
+int
+codec_decode(enum stride_kind kind, const void *buf, size_t len,
+    struct stride_msg *out, const char **why)
+{
+	const char *scan_why;
+
+	if (kind == STRIDE_KIND_TELEMETRY && buf != NULL && len > 0 &&
+	    len <= STRIDE_PAYLOAD_MAX && why != NULL && out != NULL &&
+	    codec_prescan(buf, len, &scan_why) == 0) {
+		memset(out, 0, sizeof(*out));
+		if (codec_fast_telemetry(buf, len, out) == 0)
+			return 0;
+	}
+	return codec_decode_full(kind, buf, len, out, why);
 }
 
 /* ---- encoding ---- */

@@ -22,6 +22,15 @@ int	codec_decode(enum stride_kind kind, const void *buf, size_t len,
 	    struct stride_msg *out, const char **why);
 
 /*
+ * The reference decoder behind codec_decode: every kind through cJSON.
+ * codec_decode reads the common telemetry shape without it, and falls back
+ * to this one for anything else; the two give the same result for every
+ * input (tests and the fuzzer compare them). For tests and benchmarks.
+ */
+int	codec_decode_full(enum stride_kind kind, const void *buf, size_t len,
+	    struct stride_msg *out, const char **why);
+
+/*
  * Encode m (m->kind selects the shape) into buf as compact JSON with a
  * terminating NUL. Returns the length without the NUL, or -1 if m is out of
  * range or buf is too small.

@@ -96,9 +96,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int			 k, n1, n2;
 
 	for (k = STRIDE_KIND_NONE; k <= STRIDE_KIND_COUNT; k++) {
+		const char *why_full = NULL;
+		int rc, rc_full;
+
 		why = NULL;
-		if (codec_decode(k, data, size, &m1, &why) != 0) {
+		rc = codec_decode(k, data, size, &m1, &why);
+		/* The fast path and the reference decoder agree exactly. */
+		rc_full = codec_decode_full(k, data, size, &m2, &why_full);
+		FUZZ_ASSERT(rc == rc_full);
+		FUZZ_ASSERT(memcmp(&m1, &m2, sizeof(m1)) == 0);
+		if (rc != 0) {
 			FUZZ_ASSERT(why != NULL && why[0] != '\0');
+			FUZZ_ASSERT(why == why_full);
 			continue;
 		}
 		FUZZ_ASSERT((int)m1.kind == k);
