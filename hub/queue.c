@@ -21,6 +21,7 @@ struct queue {
 	size_t		 bytes;
 	size_t		 max_bytes;
 	int		 closed;
+	int		 unbounded;
 };
 
 struct queue *
@@ -69,7 +70,8 @@ queue_push(struct queue *q, const char *topic, size_t topic_len,
 
 	pthread_mutex_lock(&q->mu);
 	/* Always admit one message into an empty queue, however large. */
-	while (!q->closed && q->count > 0 && q->bytes + size > q->max_bytes)
+	while (!q->closed && !q->unbounded && q->count > 0 &&
+	    q->bytes + size > q->max_bytes)
 		pthread_cond_wait(&q->has_room, &q->mu);
 	if (q->closed) {
 		pthread_mutex_unlock(&q->mu);
@@ -116,6 +118,15 @@ queue_pop_all(struct queue *q, int64_t wait_ms, size_t *count)
 	pthread_cond_broadcast(&q->has_room);
 	pthread_mutex_unlock(&q->mu);
 	return list;
+}
+
+void
+queue_unbound(struct queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->unbounded = 1;
+	pthread_cond_broadcast(&q->has_room);
+	pthread_mutex_unlock(&q->mu);
 }
 
 void

@@ -41,6 +41,10 @@ int	queue_push(struct queue *, const char *topic, size_t topic_len,
  * owns the list: inmsg_free_list() it. */
 struct inmsg	*queue_pop_all(struct queue *, int64_t wait_ms, size_t *count);
 
+/* Stop bounding: pushes no longer wait for room (for shutdown, while the
+ * producer is being stopped). */
+void	queue_unbound(struct queue *);
+
 /* Wake any waiter; pushes fail from now on. Pops still drain what is left. */
 void	queue_close(struct queue *);
 size_t	queue_bytes(struct queue *);

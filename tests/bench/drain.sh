@@ -22,6 +22,7 @@ allow_anonymous true
 persistence false
 max_queued_messages 0
 max_queued_bytes 0
+max_inflight_messages ${INFLIGHT:-20}
 user root
 CONF
 mosquitto -c "$T/mosquitto.conf" > "$T/broker.log" 2>&1 &

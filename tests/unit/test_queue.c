@@ -85,6 +85,36 @@ test_close(void)
 	queue_free(q);
 }
 
+static void *
+push_three(void *arg)
+{
+	struct queue *q = arg;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		queue_push(q, "t", 1, "0123456789", 10);
+	return NULL;
+}
+
+/* A pusher blocked on a full queue is released by queue_unbound, and its
+ * message is kept, not dropped. */
+static void
+test_unbound_releases_blocked_pusher(void)
+{
+	struct queue	*q = queue_new(1);
+	struct inmsg	*list;
+	pthread_t	 th;
+	size_t		 count;
+
+	pthread_create(&th, NULL, push_three, q);
+	queue_unbound(q);
+	pthread_join(th, NULL);
+	list = queue_pop_all(q, 0, &count);
+	CHECK(count == 3);
+	inmsg_free_list(list);
+	queue_free(q);
+}
+
 static void
 test_oversized_single_message_admitted(void)
 {
@@ -107,5 +137,6 @@ main(void)
 	test_order_and_backpressure();
 	test_close();
 	test_oversized_single_message_admitted();
+	test_unbound_releases_blocked_pusher();
 	return check_done("test_queue");
 }
