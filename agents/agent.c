@@ -16,23 +16,57 @@
  * (the batch is flushed, a stop event sent, acks awaited); a second one
  * also cuts the wait for acks short. Paho's threads are started with the
  * signals blocked so that they arrive on the main thread.
+ *
+ * Plans (issue 3): every command keeps the newest plan the hub publishes
+ * (retained, on the device's plan topic), decoded as hostile input with
+ * plan_decode, in memory and, with --state-dir, in DIR/<device>.plan (the
+ * bytes received, replaced atomically), so a watch that wakes up without
+ * a broker still has its limits. A watch's run applies the plan it holds
+ * at its first sample (cues.c), with no hub needed: it waits up to
+ * AGENT_PLAN_WAIT_MS after connecting for the retained copy, so a plan
+ * made since the last run counts; one that arrives later in the run is
+ * kept for the next run. A during-run report of pain by any device of the
+ * runner (the link hears them) is a stop cue. Cue lines go to stdout, one
+ * per cue, and the counts at the end of the run.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "csvsrc.h"
+#include "cues.h"
 #include "link.h"
 #include "outbox.h"
 #include "state.h"
 #include "stride/log.h"
+#include "stride/plan.h"
 
 #define AGENT_PROGRESS_S	300	/* an info line per 5 min of samples */
+#define AGENT_PLAN_WAIT_MS	500	/* for the retained plan, after connect */
+#define AGENT_REPORT_SKEW_MS	10000	/* a report this much older than the
+					   run's start is not about it */
 
 static volatile sig_atomic_t agent_stop;
+
+/* The plan this device keeps and, during a watch's run, its cues. */
+struct agent_plan {
+	const struct agent_config *c;
+	struct plan	 cur;		/* the newest plan; version 0: none */
+	int		 got;		/* a plan arrived since the flag was
+					   cleared */
+	int		 cues_on;	/* a watch's run is under way */
+	struct cues	 cues;
+	uint32_t	 run_version;	/* the plan the run follows; 0: none */
+	int64_t		 run_wall_ms;	/* wall clock at the run's start */
+	int64_t		 t0_ms;		/* the run's first sample time */
+	int64_t		 last_t_ms;	/* its latest */
+};
 
 static void
 agent_on_signal(int sig)
@@ -55,13 +89,215 @@ agent_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* "<dir>/<device>.plan", or -1 if it does not fit. */
+static int
+agent_plan_path(const struct agent_config *c, char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "%s/%s.plan", c->state_dir, c->device);
+
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+/* Keep the plan's bytes in the state directory: a temp file, fsync,
+ * rename, fsync of the directory, as state.c keeps the epoch. */
+static void
+agent_plan_save(const struct agent_config *c, const void *buf, size_t len)
+{
+	char	path[PATH_MAX], tmp[PATH_MAX];
+	int	fd;
+
+	if (c->state_dir == NULL)
+		return;
+	if (agent_plan_path(c, path, sizeof(path)) == -1 ||
+	    snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		log_warnx("agent: plan file name too long");
+		return;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1)
+		goto fail;
+	if (write(fd, buf, len) != (ssize_t)len || fsync(fd) == -1) {
+		close(fd);
+		unlink(tmp);
+		goto fail;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1) {
+		unlink(tmp);
+		goto fail;
+	}
+	if ((fd = open(c->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
+	    -1) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	return;
+fail:
+	log_warn("agent: saving the plan to %s", path);
+}
+
+/* The plan kept by an earlier start, if any. A damaged file is ignored
+ * (the hub's retained copy replaces it), never trusted. */
+static void
+agent_plan_load(struct agent_plan *ap)
+{
+	char		 path[PATH_MAX], buf[PLAN_JSON_MAX + 1];
+	const char	*why;
+	ssize_t		 n;
+	int		 fd;
+
+	if (ap->c->state_dir == NULL ||
+	    agent_plan_path(ap->c, path, sizeof(path)) == -1)
+		return;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			log_warn("agent: %s", path);
+		return;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0 || n > PLAN_JSON_MAX) {
+		log_warnx("agent: %s: unreadable or too long: ignored", path);
+		return;
+	}
+	if (plan_decode(buf, (size_t)n, &ap->cur, &why) == -1) {
+		log_warnx("agent: %s: %s: ignored", path, why);
+		memset(&ap->cur, 0, sizeof(ap->cur));
+		return;
+	}
+	log_debug("agent: saved plan %u loaded", (unsigned)ap->cur.version);
+}
+
+/* A plan from the hub (link_poll, our thread): hostile bytes. */
 static void
 agent_on_plan(void *arg, const void *payload, size_t len)
 {
-	(void)arg;
-	(void)payload;
-	/* Plans are issue 3's: the agent only shows that they arrive. */
-	log_debug("agent: plan received (%zu bytes)", len);
+	struct agent_plan	*ap = arg;
+	struct plan		 p;
+	const char		*why;
+
+	if (plan_decode(payload, len, &p, &why) == -1) {
+		log_warnx("agent: plan refused: %s (%zu bytes)", why, len);
+		return;
+	}
+	ap->got = 1;
+	if (p.version == ap->cur.version && p.issued_ms == ap->cur.issued_ms)
+		return;		/* the one we have (a re-send) */
+	if (ap->cur.version != 0 && p.version < ap->cur.version)
+		log_warnx("agent: plan %u replaces newer plan %u (the hub "
+		    "started over?)", (unsigned)p.version,
+		    (unsigned)ap->cur.version);
+	ap->cur = p;
+	agent_plan_save(ap->c, payload, len);
+	if (!ap->c->quiet)
+		log_info("agent: plan %u received: %.1f km, %u min, %.2f m/s, "
+		    "hills %.1f%%%s", (unsigned)p.version,
+		    p.max_distance_m / 1000.0, (unsigned)(p.max_duration_s /
+		    60), p.speed_cap_mps, p.max_grade_pct, ap->cues_on ?
+		    "; it applies from the next run" : "");
+}
+
+/* One cue: a line for the runner on stdout. */
+static void
+agent_cue_print(const struct agent_plan *ap, const struct cue_event *e)
+{
+	char	text[256];
+	int64_t	el = (e->t_ms - ap->t0_ms) / 1000;
+
+	if (el < 0)
+		el = 0;
+	cue_format(e, text, sizeof(text));
+	printf("cue %lld:%02lld %s%s: %s\n", (long long)(el / 60),
+	    (long long)(el % 60), cue_name(e->kind), e->stop ? " stop" : "",
+	    text);
+	fflush(stdout);
+}
+
+/* A report by one of the runner's devices (link_poll, our thread). */
+static void
+agent_on_symptom(void *arg, const char *device, const struct stride_msg *m)
+{
+	struct agent_plan	*ap = arg;
+	struct cue_event	 ev[CUES_EVENTS_MAX];
+	size_t			 i, n;
+
+	if (!ap->cues_on || m->u.sym.when != STRIDE_WHEN_DURING ||
+	    m->u.sym.t_ms < ap->run_wall_ms - AGENT_REPORT_SKEW_MS)
+		return;		/* not about this run */
+	if (!ap->c->quiet)
+		log_info("agent: %s reported \"%s\" during the run", device,
+		    stride_level_name(m->u.sym.level));
+	n = cues_symptom(&ap->cues, ap->last_t_ms, m->u.sym.level, ev,
+	    CUES_EVENTS_MAX);
+	for (i = 0; i < n; i++)
+		agent_cue_print(ap, &ev[i]);
+}
+
+/* After connecting: a short wait for the retained plan (top comment). */
+static void
+agent_wait_plan(struct agent_plan *ap, struct link *l)
+{
+	int64_t deadline = clock_mono_ms() + AGENT_PLAN_WAIT_MS;
+
+	while (!ap->got && !agent_stop && link_connected(l) &&
+	    clock_mono_ms() < deadline) {
+		(void)link_wait(l, deadline);
+		link_poll(l);
+	}
+}
+
+/* Start the run's cues: a watch follows the plan it holds now. */
+static void
+agent_cues_start(struct agent_plan *ap, int64_t t0_ms)
+{
+	if (ap->c->role != STRIDE_ROLE_WATCH)
+		return;
+	cues_start(&ap->cues, ap->cur.version != 0 ? &ap->cur : NULL, NULL);
+	ap->cues_on = 1;
+	ap->run_version = ap->cur.version;
+	ap->run_wall_ms = clock_now_ms();
+	ap->t0_ms = ap->last_t_ms = t0_ms;
+	if (!ap->c->quiet) {
+		if (ap->run_version != 0)
+			log_info("agent: following plan %u: %.1f km, %u min, "
+			    "%.2f m/s, hills %.1f%%", (unsigned)ap->cur.version,
+			    ap->cur.max_distance_m / 1000.0,
+			    (unsigned)(ap->cur.max_duration_s / 60),
+			    ap->cur.speed_cap_mps, ap->cur.max_grade_pct);
+		else
+			log_info("agent: no plan yet: only pain cues");
+	}
+}
+
+static void
+agent_cues_sample(struct agent_plan *ap, const struct stride_sample *s)
+{
+	struct cue_event	ev[CUES_EVENTS_MAX];
+	size_t			i, n;
+
+	if (!ap->cues_on)
+		return;
+	if (s->t_ms > ap->last_t_ms)
+		ap->last_t_ms = s->t_ms;
+	n = cues_sample(&ap->cues, s, ev, CUES_EVENTS_MAX);
+	for (i = 0; i < n; i++)
+		agent_cue_print(ap, &ev[i]);
+}
+
+/* The run's cue counts, one line on stdout. */
+static void
+agent_cues_end(struct agent_plan *ap)
+{
+	int	k;
+
+	if (!ap->cues_on)
+		return;
+	printf("cues plan %u", (unsigned)ap->run_version);
+	for (k = CUE_NONE + 1; k < CUE_COUNT; k++)
+		printf(" %s=%u", cue_name((enum cue_kind)k),
+		    (unsigned)ap->cues.count[k]);
+	printf("\n");
+	fflush(stdout);
+	ap->cues_on = 0;
 }
 
 static void
@@ -243,7 +479,7 @@ agent_src_open(const struct agent_config *c, struct agent_src *src,
 /* Stream the run from src (opened, and closed here). 1 if all went. */
 static int
 agent_run(const struct agent_config *c, struct link *l,
-    struct agent_src *src, uint64_t total)
+    struct agent_src *src, uint64_t total, struct agent_plan *ap)
 {
 	struct stride_sample	 s;
 	struct stride_msg	 tel;
@@ -265,8 +501,11 @@ agent_run(const struct agent_config *c, struct link *l,
 	if (!agent_wait_connected(l, AGENT_CONNECT_WAIT_MS) && !agent_stop)
 		log_warnx("agent: broker not reachable yet: running anyway, "
 		    "messages wait for the connection");
+	if (c->role == STRIDE_ROLE_WATCH)
+		agent_wait_plan(ap, l);
 
 	t0 = last_t = s.t_ms;
+	agent_cues_start(ap, t0);
 	if (agent_send_event(l, STRIDE_EVENT_START, t0) == -1)
 		ok = 0;
 	memset(&tel, 0, sizeof(tel));
@@ -279,6 +518,7 @@ agent_run(const struct agent_config *c, struct link *l,
 		if (agent_stop)
 			break;
 		link_poll(l);
+		agent_cues_sample(ap, &s);
 		tel.u.tel.s[tel.u.tel.n++] = s;
 		last_t = s.t_ms;
 		if (tel.u.tel.n == c->batch) {
@@ -311,6 +551,7 @@ agent_run(const struct agent_config *c, struct link *l,
 		ok = 0;
 	if (agent_send_event(l, STRIDE_EVENT_STOP, last_t) == -1)
 		ok = 0;
+	agent_cues_end(ap);
 	csvsrc_close(src->csv);
 	src->csv = NULL;
 	if (!c->quiet)
@@ -342,6 +583,7 @@ agent_main(const struct agent_config *c)
 	struct link_config lc;
 	struct link	*l;
 	struct agent_src src;
+	struct agent_plan ap;
 	sigset_t	 block, old;
 	uint64_t	 total = 0;
 	uint32_t	 epoch;
@@ -349,6 +591,8 @@ agent_main(const struct agent_config *c)
 	int		 ok;
 
 	agent_signals();
+	memset(&ap, 0, sizeof(ap));
+	ap.c = c;
 	/* A bad source is refused before anything is taken or sent. */
 	memset(&src, 0, sizeof(src));
 	if (c->cmd == AGENT_CMD_RUN && agent_src_open(c, &src, &total) == -1)
@@ -373,6 +617,12 @@ agent_main(const struct agent_config *c)
 	lc.status = c->cmd == AGENT_CMD_RUN;	/* one-shots are no presence */
 	lc.quiet = c->quiet;
 	lc.on_plan = agent_on_plan;
+	lc.plan_arg = &ap;
+	if (c->cmd == AGENT_CMD_RUN && c->role == STRIDE_ROLE_WATCH) {
+		lc.on_symptom = agent_on_symptom;
+		lc.symptom_arg = &ap;
+	}
+	agent_plan_load(&ap);
 
 	/* Paho's threads inherit this mask: signals come to us. */
 	sigemptyset(&block);
@@ -392,7 +642,7 @@ agent_main(const struct agent_config *c)
 
 	switch (c->cmd) {
 	case AGENT_CMD_RUN:
-		ok = agent_run(c, l, &src, total);
+		ok = agent_run(c, l, &src, total, &ap);
 		break;
 	case AGENT_CMD_REPORT:
 		ok = agent_report(c, l);

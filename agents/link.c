@@ -26,8 +26,9 @@
  * does not retry a first connect that fails: seen with strace), so the
  * owner retries that one from link_poll, the delay doubling 1 s .. 30 s.
  *
- * Memory: the shared plan buffer (4 KiB) and the encoding buffer are the
- * only big fields; the outbox holds what is unacknowledged.
+ * Memory: the shared plan buffer (4 KiB), the encoding buffer and the two
+ * arrays of reports heard (shared, and the owner's copy: ~5 KiB each) are
+ * the only big fields; the outbox holds what is unacknowledged.
  */
 #include <assert.h>
 #include <pthread.h>
@@ -50,6 +51,12 @@
 #define LINK_STALL_MS		5000	/* no ack progress: send the window again, */
 #define LINK_STALL_MAX_MS	600000	/* doubling up to 10 min while it lasts */
 
+/* A symptom report of one of our runner's devices. */
+struct link_heard {
+	char			device[STRIDE_ID_MAX + 1];
+	struct stride_msg	m;
+};
+
 /* What Paho's threads record for the owner. Keep it this small. */
 struct link_shared {
 	int		connected;
@@ -62,6 +69,8 @@ struct link_shared {
 	int		plan_new;
 	size_t		plan_len;
 	char		plan[STRIDE_PAYLOAD_MAX];
+	size_t		nsym;		/* reports heard, not yet polled */
+	struct link_heard sym[LINK_SYMPTOMS_MAX];
 	int		disconnected;	/* link_close's disconnect finished */
 	struct log_rate	rate_bad_input;
 	struct log_rate	rate_connect;
@@ -87,6 +96,12 @@ struct link {
 	char			 offline[256];
 	link_plan_cb		 on_plan;
 	void			*plan_arg;
+	link_symptom_cb		 on_symptom;
+	void			*symptom_arg;
+	char			 prefix[STRIDE_PREFIX_MAX + 1];
+	char			 runner[STRIDE_ID_MAX + 1];
+	char			 sym_filter[STRIDE_TOPIC_MAX]; /* the runner's
+					   devices' reports */
 
 	/* The owner's alone. */
 	struct outbox		*ob;
@@ -102,6 +117,7 @@ struct link {
 	int64_t			 retry_ms;
 	struct log_rate		 rate_publish;
 	char			 buf[STRIDE_PAYLOAD_MAX + 1];	/* encoding */
+	struct link_heard	 sym[LINK_SYMPTOMS_MAX];	/* polled */
 };
 
 static void	link_on_published(void *, MQTTAsync_successData *);
@@ -150,8 +166,8 @@ static void
 link_on_connected(void *ctx, char *cause)
 {
 	struct link	*l = ctx;
-	char		*topics[2];
-	int		 qos[2] = { 1, 1 }, rc;
+	char		*topics[3];
+	int		 qos[3] = { 1, 1, 0 }, rc;
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 
 	(void)cause;
@@ -161,7 +177,9 @@ link_on_connected(void *ctx, char *cause)
 	 * persistence has forgotten our session. */
 	topics[0] = l->topic[STRIDE_KIND_ACK];
 	topics[1] = l->topic[STRIDE_KIND_PLAN];
-	if ((rc = MQTTAsync_subscribeMany(l->client, 2, topics, qos, &ro)) !=
+	topics[2] = l->sym_filter;	/* QoS 0: see link.h */
+	if ((rc = MQTTAsync_subscribeMany(l->client, l->on_symptom != NULL ?
+	    3 : 2, topics, qos, &ro)) !=
 	    MQTTASYNC_SUCCESS)
 		log_warnx("link: subscribe: %s", MQTTAsync_strerror(rc));
 	if (l->status && (rc = link_publish_raw(l,
@@ -261,6 +279,37 @@ link_take_ack(struct link *l, const void *payload, size_t len)
 	pthread_mutex_unlock(&l->mu);
 }
 
+/* Paho's thread: a report of one of our runner's devices, maybe. */
+static void
+link_take_symptom(struct link *l, const char *topic, size_t tlen,
+    const void *payload, size_t len)
+{
+	struct stride_topic	 t;
+	struct stride_msg	 m;
+	const char		*why = NULL;
+
+	if (topic_parse(l->prefix, topic, tlen, &t, &why) == -1 ||
+	    t.kind != STRIDE_KIND_SYMPTOM || strcmp(t.runner, l->runner) != 0)
+		return;		/* not a report of ours: not for us */
+	if (codec_decode(STRIDE_KIND_SYMPTOM, payload, len, &m, &why) == -1) {
+		pthread_mutex_lock(&l->mu);
+		log_rate_warnx(&l->sh.rate_bad_input, "link: bad symptom "
+		    "report from %s: %s", t.device, why);
+		pthread_mutex_unlock(&l->mu);
+		return;
+	}
+	pthread_mutex_lock(&l->mu);
+	if (l->sh.nsym < LINK_SYMPTOMS_MAX) {
+		snprintf(l->sh.sym[l->sh.nsym].device,
+		    sizeof(l->sh.sym[l->sh.nsym].device), "%s", t.device);
+		l->sh.sym[l->sh.nsym++].m = m;
+		link_event(l);
+	} else
+		log_rate_warnx(&l->sh.rate_bad_input, "link: over %d symptom "
+		    "reports at once: dropped", LINK_SYMPTOMS_MAX);
+	pthread_mutex_unlock(&l->mu);
+}
+
 static int
 link_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *msg)
 {
@@ -287,7 +336,8 @@ link_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *msg)
 		l->sh.plan_new = 1;
 		link_event(l);
 		pthread_mutex_unlock(&l->mu);
-	}
+	} else if (l->on_symptom != NULL)
+		link_take_symptom(l, topic, tlen, msg->payload, plen);
 	MQTTAsync_freeMessage(&msg);
 	MQTTAsync_free(topic);
 	return 1;
@@ -333,6 +383,8 @@ link_open(const struct link_config *c, char *err, size_t errlen)
 	l->quiet = c->quiet;
 	l->on_plan = c->on_plan;
 	l->plan_arg = c->plan_arg;
+	l->on_symptom = c->on_symptom;
+	l->symptom_arg = c->symptom_arg;
 	l->retry_ms = LINK_RETRY_MIN_MS;
 	l->window = c->window;
 	l->progress_ms = clock_mono_ms();
@@ -346,6 +398,14 @@ link_open(const struct link_config *c, char *err, size_t errlen)
 	snprintf(l->uri, sizeof(l->uri), "tcp://%s:%d", c->host, c->port);
 	snprintf(l->client_id, sizeof(l->client_id), "%s-%s", c->runner,
 	    c->device);
+	snprintf(l->prefix, sizeof(l->prefix), "%s", c->prefix);
+	snprintf(l->runner, sizeof(l->runner), "%s", c->runner);
+	if ((size_t)snprintf(l->sym_filter, sizeof(l->sym_filter),
+	    "%s/v1/%s/+/symptom", c->prefix, c->runner) >=
+	    sizeof(l->sym_filter)) {
+		snprintf(err, errlen, "bad prefix or runner");
+		goto fail;
+	}
 	for (k = STRIDE_KIND_TELEMETRY; k < STRIDE_KIND_COUNT; k++) {
 		if (topic_build(l->topic[k], sizeof(l->topic[k]), c->prefix,
 		    c->runner, c->device, (enum stride_kind)k) < 0) {
@@ -539,7 +599,7 @@ void
 link_poll(struct link *l)
 {
 	uint32_t ack_seq;
-	size_t	 plan_len = 0, freed;
+	size_t	 plan_len = 0, freed, nsym, i;
 	int64_t	 now = clock_mono_ms();
 	int	 retry = 0, ack_new, plan_new, rc;
 
@@ -553,6 +613,11 @@ link_poll(struct link *l)
 		memcpy(l->buf, l->sh.plan, plan_len);
 		l->sh.plan_new = 0;
 	}
+	/* Reports: copied out too (into the owner's own array). */
+	nsym = l->sh.nsym;
+	for (i = 0; i < nsym; i++)
+		l->sym[i] = l->sh.sym[i];
+	l->sh.nsym = 0;
 	if (l->sh.connect_failed && now >= l->retry_at_ms) {
 		l->sh.connect_failed = 0;
 		retry = 1;
@@ -578,6 +643,8 @@ link_poll(struct link *l)
 	}
 	if (plan_new && l->on_plan != NULL)
 		l->on_plan(l->plan_arg, l->buf, plan_len);
+	for (i = 0; i < nsym && l->on_symptom != NULL; i++)
+		l->on_symptom(l->symptom_arg, l->sym[i].device, &l->sym[i].m);
 	if (retry) {
 		l->retry_at_ms = now + l->retry_ms;
 		if (l->retry_ms < LINK_RETRY_MAX_MS)

@@ -11,14 +11,18 @@
  * "<runner>-<device>", keepalive 30 s), reconnects by itself, keeps
  * retrying a first connect that failed, and (in run mode) publishes a
  * retained birth status on every connect, with a retained "offline" will.
- * It subscribes to the device's ack topic and, reserved for the plans of
- * issue 3, its plan topic.
+ * It subscribes to the device's ack and plan topics and, when asked
+ * (on_symptom), at QoS 0 to the symptom reports of every device of its
+ * runner, so a watch hears a report made on the runner's phone during a
+ * run (QoS 0: the broker keeps none for us while we are away, so we hear
+ * reports made while we are connected, not old ones).
  *
  * Threads: every link_* function is for the one thread that owns the link
  * (the agent's main loop). Paho's callbacks run on Paho's threads and only
  * record facts under a mutex: connected or not, a connect count, the
- * latest ack of our epoch, the latest plan. link_poll() acts on them on
- * the owner's thread, so the outbox is never shared.
+ * latest ack of our epoch, the latest plan, the runner's reports heard.
+ * link_poll() acts on them on the owner's thread, so the outbox is never
+ * shared.
  */
 #ifndef AGENT_LINK_H
 #define AGENT_LINK_H
@@ -36,6 +40,13 @@ struct link;
  * at most STRIDE_PAYLOAD_MAX of them, valid only during the call. */
 typedef void (*link_plan_cb)(void *arg, const void *payload, size_t len);
 
+/* Called on the owner's thread (from link_poll) with a symptom report of
+ * any device of our runner (ours included), decoded and checked (kind
+ * STRIDE_KIND_SYMPTOM, u.sym filled); valid only during the call. */
+typedef void (*link_symptom_cb)(void *arg, const char *device,
+	    const struct stride_msg *m);
+#define LINK_SYMPTOMS_MAX	8	/* heard between two polls; more dropped */
+
 struct link_config {
 	const char	*host;		/* broker host name or address */
 	int		 port;
@@ -50,6 +61,8 @@ struct link_config {
 	int		 quiet;		/* 1: no info lines */
 	link_plan_cb	 on_plan;	/* may be NULL */
 	void		*plan_arg;
+	link_symptom_cb	 on_symptom;	/* NULL: not subscribed */
+	void		*symptom_arg;
 };
 
 /* Create the client and start connecting; does not wait for the broker.
@@ -76,7 +89,8 @@ int		 link_send(struct link *, struct stride_msg *m);
 
 /* Act on what Paho's threads recorded: free what the hub acknowledged,
  * re-publish after a reconnect, retry a failed first connect, hand a new
- * plan to on_plan. Cheap; call it whenever the loop wakes. */
+ * plan to on_plan and the reports heard to on_symptom. Cheap; call it
+ * whenever the loop wakes. */
 void		 link_poll(struct link *);
 
 /* Sleep until a Paho callback records something or CLOCK_MONOTONIC

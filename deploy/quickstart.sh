@@ -4,8 +4,11 @@
 # Installs what is missing, builds, starts a mosquitto on 127.0.0.1, the hub
 # and two agents (a foot pod and a watch) of one runner, plays a hilly run
 # through them faster than real time, and shows the fused session the hub
-# stored. Everything it starts is stopped when it ends; its files stay in
-# $STRIDE_QUICKSTART_DIR (default /tmp/stridehub-quickstart) to look at.
+# stored, the training plan it made from it with its reasons, and then, after
+# a next-day "much more aware" report typed at the command line, the much
+# easier plan that follows. Everything it starts is stopped when it ends;
+# its files stay in $STRIDE_QUICKSTART_DIR (default /tmp/stridehub-quickstart)
+# to look at. Well under two minutes once built.
 #   STRIDE_SPEED=N   play the run N times faster than real time (default 40)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -75,5 +78,33 @@ done
 id=$("$B/hub/stridehub" -f "$W/hub.db" sessions ana | awk '/closed/ { print $1 }' | tail -n 1)
 echo
 "$B/hub/stridehub" -f "$W/hub.db" session "$id"
+
+# wait_plan N: until the hub has made plan version N (at most 5 s).
+wait_plan() {
+	i=0
+	until "$B/hub/stridehub" -f "$W/hub.db" plan ana 2>/dev/null |
+	    grep -Eq "^plan +$1\$"; do
+		i=$((i + 1)); [ $i -lt 50 ] || { echo "no plan $1; see $W/hub.log"; exit 1; }
+		sleep 0.1
+	done
+}
+echo
+echo "== the plan the hub made when the session closed (sent, retained, to both devices)"
+wait_plan 1
+"$B/hub/stridehub" -f "$W/hub.db" plan ana
+echo
+echo "== the next morning ana is much more aware of the tendon, and says so:"
+echo "   stridehub report ana much_aware"
+"$B/hub/stridehub" -f "$W/hub.db" report ana much_aware
+wait_plan 2
+echo
+echo "== the much easier plan that follows (the running hub noticed the report)"
+"$B/hub/stridehub" -f "$W/hub.db" plan ana
+echo
+"$B/hub/stridehub" -f "$W/hub.db" plans ana
+echo
+echo "== what ana's watch finds waiting on its plan topic (retained)"
+mosquitto_sub -h 127.0.0.1 -p "$PORT" -t stridehub/v1/ana/ana-watch/plan \
+    -C 1 -W 5 --retained-only
 echo
 echo "Files, logs and the store are in $W."

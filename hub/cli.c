@@ -22,11 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "stride/log.h"
+#include "stride/plan.h"
 #include "stride/protocol.h"
 #include "cli.h"
 #include "fuse.h"
+#include "rules.h"
 #include "store.h"
 
 #define CLI_OK		0
@@ -64,6 +67,10 @@ static int	cli_devices(struct cli *, int, char **);
 static int	cli_sessions(struct cli *, int, char **);
 static int	cli_session(struct cli *, int, char **);
 static int	cli_export(struct cli *, int, char **);
+static int	cli_report(struct cli *, int, char **);
+static int	cli_plan(struct cli *, int, char **);
+static int	cli_plans(struct cli *, int, char **);
+static int	cli_profile(struct cli *, int, char **);
 
 static const struct cli_cmd cli_cmds[] = {
 	{ "runners", 0, 0, "", "list the runners",
@@ -76,6 +83,16 @@ static const struct cli_cmd cli_cmds[] = {
 	    0, cli_session },
 	{ "export", 2, 2, "<id> --csv|--json", "one session's samples",
 	    0, cli_export },
+	{ "report", 2, 5, "<runner> <level> [--score N] [--during]",
+	    "a symptom report: better|usual|aware|much_aware|painful",
+	    CLI_WRITE, cli_report },
+	{ "plan", 1, 2, "<runner> [--json]", "the current plan and why",
+	    0, cli_plan },
+	{ "plans", 1, 1, "<runner>", "every version of the plan",
+	    0, cli_plans },
+	{ "profile", 1, 9, "<runner> [--height-cm N] [--cadence N] "
+	    "[--usual LEVEL] [--usual-score N]", "show or set the profile",
+	    CLI_WRITE, cli_profile },
 	{ "help", 0, 0, "", "this list",
 	    CLI_NOSTORE, cli_help },
 };
@@ -102,14 +119,18 @@ cli_usage_of(FILE *fp, const struct cli_cmd *c)
 void
 cli_usage(FILE *fp)
 {
-	char	line[64];
+	char	line[128];
 	size_t	i;
 
 	fprintf(fp, "commands:\n");
 	for (i = 0; i < CLI_NCMDS; i++) {
 		snprintf(line, sizeof(line), "%s%s%s", cli_cmds[i].name,
 		    cli_cmds[i].usage[0] != '\0' ? " " : "", cli_cmds[i].usage);
-		fprintf(fp, "  %-32s %s\n", line, cli_cmds[i].help);
+		if (strlen(line) > 32)	/* a long one: help on its own line */
+			fprintf(fp, "  %s\n  %-32s %s\n", line, "",
+			    cli_cmds[i].help);
+		else
+			fprintf(fp, "  %-32s %s\n", line, cli_cmds[i].help);
 	}
 }
 
@@ -723,6 +744,318 @@ done:
 	return rc;
 }
 
+/* ---- symptom reports, plans and profiles ---- */
+
+/* A required runner argument: valid and known; its store id in *id. */
+static int
+cli_runner_id(struct cli *c, const char *arg, int64_t *id)
+{
+	int	rc;
+
+	if (!stride_id_valid(arg, strlen(arg)))
+		return cli_bad(c, "not a runner id", arg);
+	if ((rc = store_runner_get(c->st, arg, 0, id)) == -1)
+		return CLI_FAIL;
+	if (rc == 1) {
+		log_warnx("runner %s: no such runner", arg);
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+/* A whole decimal number in [lo, hi] for option opt. */
+static int
+cli_int_arg(struct cli *c, const char *opt, const char *s, long lo, long hi,
+    int *out)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "%s wants %ld..%ld", opt, lo, hi);
+		return cli_bad(c, what, s);
+	}
+	*out = (int)v;
+	return CLI_OK;
+}
+
+/*
+ * report <runner> <level> [--score N] [--during]: store a report typed by
+ * the runner, next-day unless --during. The hub is not told: it polls the
+ * store for reports it did not receive and sends the new plan within its
+ * next tick (plan.h).
+ */
+static int
+cli_report(struct cli *c, int argc, char **argv)
+{
+	enum stride_level	 level;
+	enum stride_when	 when = STRIDE_WHEN_NEXT_DAY;
+	int64_t			 rid;
+	int			 i, rc, score = -1;
+
+	if ((level = stride_level_parse(argv[1])) == STRIDE_LEVEL_NONE)
+		return cli_bad(c, "not a level (better, usual, aware, "
+		    "much_aware, painful)", argv[1]);
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--during") == 0 &&
+		    when == STRIDE_WHEN_NEXT_DAY)
+			when = STRIDE_WHEN_DURING;
+		else if (strcmp(argv[i], "--score") == 0 && score == -1 &&
+		    i + 1 < argc) {
+			if ((rc = cli_int_arg(c, "--score", argv[++i], 0,
+			    STRIDE_SCORE_MAX, &score)) != CLI_OK)
+				return rc;
+		} else
+			return cli_bad(c, "unexpected argument", argv[i]);
+	}
+	if ((rc = cli_runner_id(c, argv[0], &rid)) != CLI_OK)
+		return rc;
+	if (store_symptom_put(c->st, rid, 0, 0, clock_now_ms(), when, level,
+	    score) == -1)
+		return CLI_FAIL;
+	fprintf(c->out, "%-12s %s %s %s", "report", argv[0],
+	    stride_when_name(when), stride_level_name(level));
+	if (score >= 0)
+		fprintf(c->out, " score %d\n", score);
+	else
+		fprintf(c->out, "\n");
+	return CLI_OK;
+}
+
+static const char *
+cli_direction(const struct plan *p)
+{
+	return rules_direction_name(rules_direction_of(p->nreasons > 0 ?
+	    p->reasons[0].code : PLAN_R_UNKNOWN));
+}
+
+/* "pain,distance,duration", or "-". */
+static void
+cli_stops(char *buf, size_t len, uint32_t stop)
+{
+	const char	*name;
+	size_t		 n = 0;
+	uint32_t	 bit;
+
+	buf[0] = '\0';
+	for (bit = 1; bit <= PLAN_STOP_ALL && bit != 0; bit <<= 1) {
+		if (!(stop & bit) || (name = plan_stop_name(bit)) == NULL)
+			continue;
+		snprintf(buf + n, len - n, "%s%s", n > 0 ? "," : "", name);
+		n = strlen(buf);
+	}
+	if (n == 0)
+		snprintf(buf, len, "-");
+}
+
+/* The runner's newest plan, decoded as a device would: 0, or CLI_FAIL
+ * with the reason logged (none yet, unreadable). */
+static int
+cli_load_plan(struct cli *c, const char *runner, struct store_plan *sp,
+    struct plan *p)
+{
+	const char	*why;
+	int64_t		 rid;
+	int		 rc;
+
+	if ((rc = cli_runner_id(c, runner, &rid)) != CLI_OK)
+		return rc;
+	if ((rc = store_plan_latest(c->st, rid, sp)) == -1)
+		return CLI_FAIL;
+	if (rc == 1) {
+		log_warnx("runner %s: no plan yet (one is made when a session "
+		    "closes or a report arrives)", runner);
+		return CLI_FAIL;
+	}
+	if (plan_decode(sp->json, sp->len, p, &why) == -1) {
+		log_warnx("runner %s: plan %u: unreadable: %s", runner,
+		    (unsigned)sp->version, why);
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+/* plan <runner> [--json]: the newest plan, readable, with every reason. */
+static int
+cli_plan(struct cli *c, int argc, char **argv)
+{
+	struct store_plan	 sp;
+	struct plan		 p;
+	FILE			*o = c->out;
+	char			 b[CLI_BUF];
+	uint32_t		 i;
+	int			 rc, json = 0;
+
+	if (argc == 2) {
+		if (strcmp(argv[1], "--json") != 0)
+			return cli_bad(c, "unexpected argument", argv[1]);
+		json = 1;
+	}
+	if ((rc = cli_load_plan(c, argv[0], &sp, &p)) != CLI_OK)
+		return rc;
+	if (json) {
+		/* The canonical bytes devices got, as they got them. */
+		fprintf(o, "%s\n", sp.json);
+		return CLI_OK;
+	}
+	fprintf(o, "%-12s %s\n", "runner", argv[0]);
+	fprintf(o, "%-12s %" PRIu32 "\n", "plan", p.version);
+	fprintf(o, "%-12s %s\n", "issued", cli_time(b, sizeof(b), p.issued_ms,
+	    0));
+	fprintf(o, "%-12s %s\n", "direction", cli_direction(&p));
+	fprintf(o, "%-12s %s since %s\n", "phase", plan_phase_name(p.phase),
+	    cli_time(b, sizeof(b), p.phase_since_ms, 0));
+	fprintf(o, "%-12s %.2f km\n", "distance", p.max_distance_m / 1000.0);
+	fprintf(o, "%-12s %s\n", "duration", cli_dur(b, sizeof(b),
+	    (double)p.max_duration_s));
+	fprintf(o, "%-12s %.2f m/s\n", "speed_cap", p.speed_cap_mps);
+	fprintf(o, "%-12s %s min/km\n", "pace_limit", cli_pace(b, sizeof(b),
+	    p.speed_cap_mps));
+	fprintf(o, "%-12s %.1f %%\n", "grade_cap", p.max_grade_pct);
+	if (p.cadence_target_spm > 0)
+		fprintf(o, "%-12s %" PRIu32 " spm, tolerance %" PRIu32
+		    ", from %" PRIu32 "\n", "cadence", p.cadence_target_spm,
+		    p.cadence_tol_spm, p.cadence_base_spm);
+	else
+		fprintf(o, "%-12s -\n", "cadence");
+	fprintf(o, "%-12s %" PRIu32 "\n", "rest_days", p.rest_days);
+	fprintf(o, "%-12s %s\n", "rest_until", cli_time(b, sizeof(b),
+	    p.rest_until_ms, 0));
+	cli_stops(b, sizeof(b), p.stop);
+	fprintf(o, "%-12s %s\n", "stop", b);
+	fprintf(o, "%-12s %s\n", "text", p.text);
+	for (i = 0; i < p.nreasons; i++)
+		fprintf(o, "%-12s %s %s\n", "reason",
+		    plan_reason_name(p.reasons[i].code) != NULL ?
+		    plan_reason_name(p.reasons[i].code) : "UNKNOWN",
+		    p.reasons[i].text);
+	return CLI_OK;
+}
+
+static int
+cli_plan_row(void *arg, const struct store_plan *sp)
+{
+	struct cli	*c = arg;
+	struct plan	 p;
+	const char	*why;
+	char		 t[CLI_BUF], dur[CLI_BUF], cad[16];
+
+	if (plan_decode(sp->json, sp->len, &p, &why) == -1) {
+		fprintf(c->out, "%-7" PRIu32 " %-20s  unreadable: %s\n",
+		    sp->version, cli_time(t, sizeof(t), sp->issued_ms, 0), why);
+		return 0;
+	}
+	if (p.cadence_target_spm > 0)
+		snprintf(cad, sizeof(cad), "%" PRIu32, p.cadence_target_spm);
+	else
+		snprintf(cad, sizeof(cad), "-");
+	fprintf(c->out, "%-7" PRIu32 " %-20s  %-9s %11.2f %8s %9.2f %9.1f "
+	    "%7s  %s\n", sp->version, cli_time(t, sizeof(t), p.issued_ms, 0),
+	    cli_direction(&p), p.max_distance_m / 1000.0,
+	    cli_dur(dur, sizeof(dur), (double)p.max_duration_s),
+	    p.speed_cap_mps, p.max_grade_pct, cad,
+	    sp->reasons[0] != '\0' ? sp->reasons : "-");
+	return 0;
+}
+
+/* plans <runner>: every version, oldest first. */
+static int
+cli_plans(struct cli *c, int argc, char **argv)
+{
+	int64_t	rid;
+	int	rc;
+
+	(void)argc;
+	if ((rc = cli_runner_id(c, argv[0], &rid)) != CLI_OK)
+		return rc;
+	fprintf(c->out, "%-7s %-20s  %-9s %11s %8s %9s %9s %7s  %s\n",
+	    "VERSION", "ISSUED", "DIRECTION", "DISTANCE_KM", "DURATION",
+	    "SPEED_MPS", "GRADE_PCT", "CADENCE", "REASONS");
+	return store_plans_walk(c->st, rid, cli_plan_row, c) == 0 ? CLI_OK :
+	    CLI_FAIL;
+}
+
+/*
+ * profile <runner> [--height-cm N] [--cadence N] [--usual LEVEL]
+ * [--usual-score N]: set what is given (0 or "none" forgets it), then
+ * show the profile. It counts from the next plan the hub makes.
+ */
+static int
+cli_profile(struct cli *c, int argc, char **argv)
+{
+	struct store_profile	 p;
+	FILE			*o = c->out;
+	int64_t			 rid;
+	int			 i, rc, v, set = 0;
+
+	if ((rc = cli_runner_id(c, argv[0], &rid)) != CLI_OK)
+		return rc;
+	if (store_profile_get(c->st, rid, &p) != 0)
+		return CLI_FAIL;
+	for (i = 1; i < argc; i++) {
+		const char *opt = argv[i];
+
+		if (i + 1 >= argc)
+			return cli_bad(c, "needs a value", opt);
+		if (strcmp(opt, "--height-cm") == 0) {
+			if (strcmp(argv[i + 1], "0") == 0)
+				p.height_cm = 0;
+			else if ((rc = cli_int_arg(c, opt, argv[i + 1],
+			    STORE_HEIGHT_MIN_CM, STORE_HEIGHT_MAX_CM,
+			    &p.height_cm)) != CLI_OK)
+				return rc;
+		} else if (strcmp(opt, "--cadence") == 0) {
+			if (strcmp(argv[i + 1], "0") == 0)
+				p.cadence_spm = 0;
+			else if ((rc = cli_int_arg(c, opt, argv[i + 1],
+			    PLAN_CAD_MIN_SPM, PLAN_CAD_MAX_SPM,
+			    &p.cadence_spm)) != CLI_OK)
+				return rc;
+		} else if (strcmp(opt, "--usual") == 0) {
+			if (strcmp(argv[i + 1], "none") == 0)
+				p.usual_level = STRIDE_LEVEL_NONE;
+			else if ((p.usual_level = stride_level_parse(
+			    argv[i + 1])) == STRIDE_LEVEL_NONE)
+				return cli_bad(c, "not a level (better, usual, "
+				    "aware, much_aware, painful, none)",
+				    argv[i + 1]);
+		} else if (strcmp(opt, "--usual-score") == 0) {
+			if (strcmp(argv[i + 1], "none") == 0)
+				p.usual_score = -1;
+			else if ((rc = cli_int_arg(c, opt, argv[i + 1], 0,
+			    STRIDE_SCORE_MAX, &v)) != CLI_OK)
+				return rc;
+			else
+				p.usual_score = v;
+		} else
+			return cli_bad(c, "unexpected argument", opt);
+		i++;
+		set = 1;
+	}
+	if (set && store_profile_set(c->st, rid, &p) == -1)
+		return CLI_FAIL;
+	fprintf(o, "%-12s %s\n", "runner", argv[0]);
+	if (p.height_cm > 0)
+		fprintf(o, "%-12s %d cm\n", "height", p.height_cm);
+	else
+		fprintf(o, "%-12s -\n", "height");
+	if (p.cadence_spm > 0)
+		fprintf(o, "%-12s %d spm\n", "cadence", p.cadence_spm);
+	else
+		fprintf(o, "%-12s -\n", "cadence");
+	fprintf(o, "%-12s %s\n", "usual", p.usual_level != STRIDE_LEVEL_NONE ?
+	    stride_level_name(p.usual_level) : "-");
+	if (p.usual_score >= 0)
+		fprintf(o, "%-12s %d\n", "usual_score", p.usual_score);
+	else
+		fprintf(o, "%-12s -\n", "usual_score");
+	return CLI_OK;
+}
+
 int
 cli_main(const char *db_path, int argc, char **argv)
 {
@@ -768,6 +1101,12 @@ cli_main(const char *db_path, int argc, char **argv)
 		if (db_path == NULL || *db_path == '\0') {
 			fprintf(stderr, "stridehub: no store file set\n");
 			return CLI_USAGE;
+		}
+		/* A read-write open would create a missing file: a typo in
+		 * -f must not make an empty store. */
+		if ((cmd->flags & CLI_WRITE) && access(db_path, F_OK) == -1) {
+			log_warn("store: %s", db_path);
+			return CLI_FAIL;
 		}
 		c.st = store_open(db_path, (cmd->flags & CLI_WRITE) == 0, err,
 		    sizeof(err));

@@ -1,8 +1,10 @@
 /*
  * cli.h - the admin commands: `stridehub [options] <command> [args]`.
  *
- * Each command opens its own read-only store handle (WAL: it reads the last
- * committed state while the hub writes) and prints to stdout. Commands are
+ * Each command opens its own store handle (WAL: it reads the last committed
+ * state while the hub writes), read-only except for `report` and `profile`,
+ * which write one row (and refuse a store file that does not exist), and
+ * prints to stdout. Commands are
  * rows of one table in cli.c ({name, min args, max args, usage, help,
  * flags, function}); a command of two words ("device add") is a row too.
  *
@@ -23,6 +25,18 @@
  *    "stop_ms":..|null,"summary":{..}|null,"devices":[{"id":..,
  *    "device":"..","role":".."|null,"samples":[{"t":..,"cad":..,...}]}]}
  *   with samples in the wire's keys and units.
+ * - `plan <runner>`: "key value..." lines (runner, plan, issued, direction,
+ *   phase, distance, duration, speed_cap, pace_limit, grade_cap, cadence,
+ *   rest_days, rest_until, stop, text), then one "reason CODE sentence"
+ *   line per reason, the decision first. `plan <runner> --json`: the
+ *   stored plan, the exact bytes devices got, on one line.
+ * - `plans <runner>`: a table, one row per version, oldest first; REASONS
+ *   is the codes joined by ",".
+ * - `report <runner> <level> [--score N] [--during]`: one line "report
+ *   <runner> <when> <level>[ score N]". The hub is not contacted: it finds
+ *   the report in the store within its next tick (hub/plan.h).
+ * - `profile <runner> [...]`: sets what is given, then "key value" lines
+ *   (runner, height, cadence, usual, usual_score; "-" unknown).
  * Times are UTC, ISO 8601 ("2024-05-01T07:00:00Z"), durations h:mm:ss.
  *
  * Exit status: 0 done, 1 failed (no such session or runner, store error;

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "fuse.h"
 #include "hub.h"
+#include "plan.h"
 #include "queue.h"
 #include "session.h"
 #include "store.h"
@@ -28,6 +29,8 @@
 #define HUB_TICK_MS		100	/* timed work at least this often */
 #define HUB_STATS_MS		60000	/* a stats line this often, if busy */
 #define HUB_DEVICES_PER_SESSION	16	/* more is hostile, not a runner */
+#define HUB_COMMIT_MS		20	/* longest a batch stays open */
+#define HUB_BATCH_MAX		8192	/* messages in one batch at most */
 
 struct runner {
 	int64_t			 id;
@@ -84,9 +87,18 @@ struct hub {
 	struct log_rate		 rate_store;
 	struct log_rate		 rate_limit;
 	struct hub_drain_clock	 drain;
+	struct planner		*planner;	/* plan.c: after commits */
+	struct {
+		int	open;		/* a transaction is open */
+		int	rc;		/* -1 once a store call failed */
+		size_t	count;		/* messages taken */
+		int64_t	start_ms;	/* monotonic */
+	}			 batch;
 };
 
 static int	hub_finalize(struct hub *, struct runner *, int64_t id);
+static int	hub_reload(struct hub *);
+static int	hub_batch_end(struct hub *, int64_t now_ms);
 
 static struct log_rate *
 hub_rate(struct hub *h, const char *why)
@@ -171,7 +183,7 @@ hub_device(struct hub *h, const struct stride_topic *t)
 		return NULL;
 	if (store_device_get(h->st, rid, t->runner, t->device, 1, &sd) != 0)
 		return NULL;
-	log_info("new device %s/%s", t->runner, t->device);
+	log_debug("new device %s/%s", t->runner, t->device);
 	return hub_device_add(h, &sd, r);
 }
 
@@ -280,6 +292,7 @@ hub_finalize(struct hub *h, struct runner *r, int64_t id)
 		goto done;
 	session_forget(&r->rs, id);
 	h->stats.sessions_closed++;
+	(void)plan_mark(h->planner, r->id, r->name, NULL);
 	log_info("runner %s: session %lld: %.0f m in %.0f s moving, "
 	    "cadence %.0f spm, step %.2f m, %u samples from %u devices",
 	    r->name, (long long)id, sum.distance_m, sum.moving_s,
@@ -379,13 +392,20 @@ hub_on_symptom(struct hub *h, struct device *d, const struct stride_msg *m)
 {
 	int64_t session_id = d->r->rs.open.id;
 
-	return store_symptom_put(h->st, d->r->id, d->sd.id, session_id,
-	    m->u.sym.t_ms, m->u.sym.when, m->u.sym.level, m->u.sym.score);
+	if (store_symptom_put(h->st, d->r->id, d->sd.id, session_id,
+	    m->u.sym.t_ms, m->u.sym.when, m->u.sym.level, m->u.sym.score) == -1)
+		return -1;
+	(void)plan_mark(h->planner, d->r->id, d->r->name, NULL);
+	return 0;
 }
 
 static void
-hub_on_status(struct device *d, const struct stride_msg *m, int64_t now_ms)
+hub_on_status(struct hub *h, struct device *d, const struct stride_msg *m,
+    int64_t now_ms)
 {
+	/* Coming online: re-send its plan, in case the broker lost it. */
+	if (m->u.status.online && !d->sd.online)
+		(void)plan_mark(h->planner, d->r->id, d->r->name, d->sd.device);
 	d->sd.online = m->u.status.online;
 	if (m->u.status.role != STRIDE_ROLE_UNKNOWN)
 		d->sd.role = m->u.status.role;
@@ -428,7 +448,7 @@ hub_handle(struct hub *h, const struct inmsg *im, int64_t now_ms)
 		return -1;
 	d->sd.last_seen_ms = now_ms;
 	if (t.kind == STRIDE_KIND_STATUS) {
-		hub_on_status(d, &m, now_ms);
+		hub_on_status(h, d, &m, now_ms);
 		hub_mark_device(h, d);
 		h->stats.stored++;
 		return 0;
@@ -587,11 +607,54 @@ hub_load_session(void *arg, const struct store_session *ss)
 	return 0;
 }
 
+static void
+hub_free_value(void *arg, void *value)
+{
+	(void)arg;
+	free(value);
+}
+
+static void
+hub_forget_all(struct hub *h)
+{
+	if (h->devices != NULL) {
+		table_walk(h->devices, hub_free_value, NULL);
+		table_free(h->devices);
+		h->devices = NULL;
+	}
+	if (h->runners != NULL) {
+		table_walk(h->runners, hub_free_value, NULL);
+		table_free(h->runners);
+		h->runners = NULL;
+	}
+}
+
+/* (Re)build the in-memory index from the store: at start, and after a
+ * failed batch left memory ahead of the store. */
+static int
+hub_reload(struct hub *h)
+{
+	struct hub_load_ctx lc;
+
+	hub_forget_all(h);
+	if ((h->runners = table_new()) == NULL ||
+	    (h->devices = table_new()) == NULL)
+		return -1;
+	if (store_devices_walk(h->st, NULL, hub_load_device, h) != 0)
+		return -1;
+	lc.h = h;
+	lc.now_ms = clock_now_ms();
+	if (store_sessions_walk(h->st, NULL, 1, hub_load_session, &lc) != 0)
+		return -1;
+	log_info("loaded %zu runners, %zu devices", table_count(h->runners),
+	    table_count(h->devices));
+	return 0;
+}
+
 struct hub *
 hub_new(const struct hub_config *cfg, struct store *st, hub_publish_fn publish,
     void *publish_arg)
 {
-	struct hub_load_ctx	 lc;
 	struct hub		*h;
 	struct fuse_params	 fp = FUSE_PARAMS_DEFAULT;
 
@@ -604,21 +667,15 @@ hub_new(const struct hub_config *cfg, struct store *st, hub_publish_fn publish,
 	h->sp.idle_ms = cfg->idle_ms;
 	h->sp.grace_ms = cfg->grace_ms;
 	h->fp = fp;
-	if ((h->runners = table_new()) == NULL ||
-	    (h->devices = table_new()) == NULL)
-		goto fail;
-	if (store_devices_walk(st, NULL, hub_load_device, h) != 0)
-		goto fail;
-	lc.h = h;
-	lc.now_ms = clock_now_ms();
-	if (store_sessions_walk(st, NULL, 1, hub_load_session, &lc) != 0)
-		goto fail;
-	log_info("loaded %zu runners, %zu devices", table_count(h->runners),
-	    table_count(h->devices));
+	if ((h->planner = planner_new(cfg->prefix, NULL)) == NULL) {
+		hub_free(h);
+		return NULL;
+	}
+	if (hub_reload(h) == -1) {
+		hub_free(h);
+		return NULL;
+	}
 	return h;
-fail:
-	hub_free(h);
-	return NULL;
 }
 
 void
@@ -628,70 +685,100 @@ hub_set_publish(struct hub *h, hub_publish_fn publish, void *publish_arg)
 	h->publish_arg = publish_arg;
 }
 
-static void
-hub_free_value(void *arg, void *value)
-{
-	(void)arg;
-	free(value);
-}
-
 void
 hub_free(struct hub *h)
 {
 	if (h == NULL)
 		return;
-	if (h->devices != NULL) {
-		table_walk(h->devices, hub_free_value, NULL);
-		table_free(h->devices);
-	}
-	if (h->runners != NULL) {
-		table_walk(h->runners, hub_free_value, NULL);
-		table_free(h->runners);
-	}
+	if (h->batch.open)
+		(void)hub_batch_end(h, clock_now_ms());
+	hub_forget_all(h);
+	planner_free(h->planner);
 	free(h);
 }
 
-int
-hub_process(struct hub *h, const struct inmsg *list, int64_t now_ms)
+/*
+ * A batch is one store transaction. hub_run keeps it open across several
+ * takes from the queue, up to HUB_COMMIT_MS or HUB_BATCH_MAX messages:
+ * fewer, larger commits write each B-tree page once instead of many times.
+ */
+static int
+hub_batch_begin(struct hub *h)
 {
-	const struct inmsg	*im;
-	struct device		*d, *next;
-	int			 rc = 0;
-
 	if (store_begin(h->st) == -1)
 		return -1;
-	for (im = list; im != NULL && rc == 0; im = im->next)
-		rc = hub_handle(h, im, now_ms);
+	h->batch.open = 1;
+	h->batch.rc = 0;
+	h->batch.count = 0;
+	h->batch.start_ms = clock_mono_ms();
+	return 0;
+}
+
+static void
+hub_batch_take(struct hub *h, const struct inmsg *list, int64_t now_ms)
+{
+	const struct inmsg *im;
+
+	for (im = list; im != NULL && h->batch.rc == 0; im = im->next) {
+		h->batch.rc = hub_handle(h, im, now_ms);
+		h->batch.count++;
+	}
+}
+
+static int
+hub_batch_end(struct hub *h, int64_t now_ms)
+{
+	struct device	*d, *next;
+	int		 rc = h->batch.rc;
+
 	if (rc == 0)
 		rc = hub_save_sessions(h);
 	for (d = h->dirty_devices; d != NULL && rc == 0; d = d->next_dirty)
 		rc = store_device_save(h->st, &d->sd);
 	if (rc == 0)
 		rc = store_commit(h->st);
+	h->batch.open = 0;
 	if (rc == -1) {
 		/*
 		 * The broker already has our PUBACKs for this batch: say so
 		 * loudly. Devices still hold every unacked message and will
-		 * re-send it, which is why acks wait for the commit.
+		 * re-send it, which is why acks wait for the commit; the
+		 * memory state is put back to what the store holds, so those
+		 * re-sends are not taken for duplicates.
 		 */
 		h->stats.store_errors++;
 		log_rate_warnx(&h->rate_store,
 		    "store failed; batch rolled back, devices will re-send");
 		store_rollback(h->st);
+		h->dirty_devices = NULL;
+		h->dirty_runners = NULL;
+		if (hub_reload(h) == -1)
+			log_warnx("could not reload state after a store failure");
+		return -1;
 	}
 	for (d = h->dirty_devices; d != NULL; d = next) {
 		next = d->next_dirty;
 		d->dirty = 0;
 		d->next_dirty = NULL;
-		if (rc == -1)
-			continue;
 		if (now_ms - d->ack_at_ms >= h->cfg->ack_interval_ms)
 			hub_publish_ack(h, d, now_ms);
 		else
 			d->ack_pending = 1;
 	}
 	h->dirty_devices = NULL;
-	return rc;
+	/* Sessions closed or reports stored: their plans, once committed. */
+	(void)plan_run(h->planner, h->st, now_ms, 0, h->publish,
+	    h->publish_arg);
+	return 0;
+}
+
+int
+hub_process(struct hub *h, const struct inmsg *list, int64_t now_ms)
+{
+	if (hub_batch_begin(h) == -1)
+		return -1;
+	hub_batch_take(h, list, now_ms);
+	return hub_batch_end(h, now_ms);
 }
 
 int
@@ -709,6 +796,9 @@ hub_tick(struct hub *h, int64_t now_ms)
 	if (c.rc == -1)
 		store_rollback(h->st);
 	table_walk(h->devices, hub_tick_ack, &c);
+	/* Plans of sessions closed here, and reports typed at the CLI. */
+	(void)plan_run(h->planner, h->st, now_ms, 1, h->publish,
+	    h->publish_arg);
 	return c.rc;
 }
 
@@ -736,6 +826,8 @@ hub_finalize_all(struct hub *h, int64_t now_ms)
 		c.rc = store_commit(h->st);
 	if (c.rc == -1)
 		store_rollback(h->st);
+	(void)plan_run(h->planner, h->st, now_ms, 0, h->publish,
+	    h->publish_arg);
 	return c.rc;
 }
 
@@ -771,23 +863,33 @@ hub_step(struct hub *h, struct queue *q, int64_t wait_ms, int64_t *last_tick,
 {
 	struct inmsg	*list;
 	size_t		 count;
-	int64_t		 now;
+	int64_t		 now, age;
 
+	if (h->batch.open) {
+		/* Wait no longer than the open batch may stay open. */
+		age = clock_mono_ms() - h->batch.start_ms;
+		wait_ms = age >= HUB_COMMIT_MS ? 0 : HUB_COMMIT_MS - age;
+	}
 	list = queue_pop_all(q, wait_ms, &count);
 	now = clock_now_ms();
 	if (list != NULL) {
 		if (dc->first_ms == 0)
 			dc->first_ms = clock_mono_ms();
-		(void)hub_process(h, list, now);
+		if (h->batch.open || hub_batch_begin(h) == 0)
+			hub_batch_take(h, list, now);
 		inmsg_free_list(list);
 		dc->count += count;
+	}
+	if (h->batch.open && (list == NULL || h->batch.count >= HUB_BATCH_MAX ||
+	    clock_mono_ms() - h->batch.start_ms >= HUB_COMMIT_MS)) {
+		(void)hub_batch_end(h, now);
 		dc->done_ms = clock_mono_ms();
 	}
-	if (now - *last_tick >= HUB_TICK_MS) {
+	if (!h->batch.open && now - *last_tick >= HUB_TICK_MS) {
 		(void)hub_tick(h, now);
 		*last_tick = now;
 	}
-	return list != NULL;
+	return list != NULL || h->batch.open;
 }
 
 int
@@ -804,6 +906,7 @@ hub_run(struct hub *h, struct queue *q, volatile sig_atomic_t *stop)
 			last_stats = clock_mono_ms();
 		}
 		if (h->cfg->exit_idle_ms > 0 && dc->first_ms != 0 &&
+		    !h->batch.open &&
 		    clock_mono_ms() - dc->done_ms >= h->cfg->exit_idle_ms)
 			break;
 	}

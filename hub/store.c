@@ -34,9 +34,18 @@
  * 6. The file is created 0600 (it holds health reports); SQLite gives the
  *    -wal and -shm files the database file's permissions.
  *
+ * 7. Plans (migration 2) are stored as the canonical JSON devices get, so
+ *    what the hub published can be shown and re-sent byte for byte; this
+ *    file never parses it (plan.c and the CLI decode it like a device).
+ *    Each row also records what the rules had seen (closed sessions,
+ *    newest report id), so the hub can tell cheaply whether a runner's
+ *    plan is stale: at start-up, and when a report it did not receive
+ *    itself (one typed at the CLI) appears.
+ *
  * Threading: a struct store is used by one thread at a time. Readers in
- * other processes (the admin commands) open their own read-only handle and
- * see the last committed state while the hub writes.
+ * other processes (the admin commands) open their own handle (read-only,
+ * or read-write for `report` and `profile`) and see the last committed
+ * state while the hub writes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -137,6 +146,43 @@ static const char *const store_migrations[] = {
 	"  level INTEGER NOT NULL,"
 	"  score INTEGER);"				/* NULL: not given */
 	"CREATE INDEX symptoms_runner ON symptoms(runner_id, t_ms);",
+
+	/*
+	 * 2: plans, runner profiles, and reports typed at the CLI. A plan
+	 * row keeps the canonical JSON devices got and what the rules had
+	 * seen (closed sessions, newest report id) when they made it. A
+	 * report typed at `stridehub report` has no device, so device_id
+	 * becomes nullable; SQLite cannot drop a NOT NULL in place, so the
+	 * table is rebuilt (ids kept: they order reports).
+	 */
+	"CREATE TABLE plans("
+	"  runner_id INTEGER NOT NULL REFERENCES runners(id),"
+	"  version INTEGER NOT NULL,"
+	"  issued_ms INTEGER NOT NULL,"
+	"  reasons TEXT NOT NULL,"	/* codes, "," separated, decision first */
+	"  json TEXT NOT NULL,"		/* what devices get */
+	"  seen_sessions INTEGER NOT NULL DEFAULT 0,"
+	"  seen_symptom INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY(runner_id, version)) WITHOUT ROWID;"
+	"ALTER TABLE runners ADD COLUMN height_cm INTEGER;"	/* NULL: unknown */
+	"ALTER TABLE runners ADD COLUMN cadence_spm INTEGER;"
+	"ALTER TABLE runners ADD COLUMN usual_level INTEGER;"
+	"ALTER TABLE runners ADD COLUMN usual_score INTEGER;"
+	"CREATE TABLE symptoms_v2("
+	"  id INTEGER PRIMARY KEY,"
+	"  runner_id INTEGER NOT NULL REFERENCES runners(id),"
+	"  device_id INTEGER REFERENCES devices(id),"	/* NULL: the CLI */
+	"  session_id INTEGER REFERENCES sessions(id),"	/* NULL: none */
+	"  t_ms INTEGER NOT NULL,"
+	"  when_ INTEGER NOT NULL,"
+	"  level INTEGER NOT NULL,"
+	"  score INTEGER);"				/* NULL: not given */
+	"INSERT INTO symptoms_v2(id, runner_id, device_id, session_id, t_ms,"
+	"  when_, level, score) SELECT id, runner_id, device_id, session_id,"
+	"  t_ms, when_, level, score FROM symptoms;"
+	"DROP TABLE symptoms;"
+	"ALTER TABLE symptoms_v2 RENAME TO symptoms;"
+	"CREATE INDEX symptoms_runner ON symptoms(runner_id, t_ms);",
 };
 #define STORE_SCHEMA_VERSION \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -162,6 +208,18 @@ enum store_stmt {
 	STORE_RUNNERS_WALK,
 	STORE_DEVICES_WALK,
 	STORE_SESSIONS_WALK,
+	STORE_SYMPTOMS_OF,
+	STORE_SUMMARIES_OF,
+	STORE_PROFILE_GET,
+	STORE_PROFILE_SET,
+	STORE_PLAN_PUT,
+	STORE_PLAN_LATEST,
+	STORE_PLAN_SEEN,
+	STORE_PLANS_WALK,
+	STORE_RUNNER_MARKS,
+	STORE_SYMPTOM_LAST,
+	STORE_SYMPTOM_RUNNERS,
+	STORE_PLANS_STALE,
 	STORE_STMT_COUNT
 };
 
@@ -177,6 +235,14 @@ enum store_stmt {
 	"s.band_s_0, s.band_s_1, s.band_s_2, s.band_s_3, s.band_s_4, " \
 	"s.band_m_0, s.band_m_1, s.band_m_2, s.band_m_3, s.band_m_4, " \
 	"s.ungraded_s, s.samples, s.devices"
+
+/* Columns read by store_symptom_row(), in this order. */
+#define STORE_SYMPTOM_COLS \
+	"id, runner_id, device_id, session_id, t_ms, when_, level, score"
+/* Columns read by store_plan_row(), in this order. */
+#define STORE_PLAN_COLS \
+	"runner_id, version, issued_ms, reasons, json, seen_sessions, " \
+	"seen_symptom"
 
 static const char *const store_sql[STORE_STMT_COUNT] = {
 	[STORE_BEGIN_READ] = "BEGIN",
@@ -234,6 +300,44 @@ static const char *const store_sql[STORE_STMT_COUNT] = {
 	    " FROM sessions s JOIN runners r ON r.id = s.runner_id"
 	    " WHERE (?1 IS NULL OR r.name = ?1) AND (?2 = 0 OR s.open = 1)"
 	    " ORDER BY s.start_ms, s.id",
+	/* The newest `limit` rows, handed out oldest first. */
+	[STORE_SYMPTOMS_OF] = "SELECT " STORE_SYMPTOM_COLS " FROM"
+	    " (SELECT * FROM symptoms WHERE runner_id = ?1 AND t_ms >= ?2"
+	    " ORDER BY t_ms DESC, id DESC LIMIT ?3) ORDER BY t_ms, id",
+	[STORE_SUMMARIES_OF] = "SELECT " STORE_SESSION_COLS " FROM"
+	    " (SELECT * FROM sessions WHERE runner_id = ?1 AND open = 0"
+	    " AND first_ms >= ?2 ORDER BY first_ms DESC, id DESC LIMIT ?3) s"
+	    " JOIN runners r ON r.id = s.runner_id ORDER BY s.first_ms, s.id",
+	[STORE_PROFILE_GET] = "SELECT height_cm, cadence_spm, usual_level,"
+	    " usual_score FROM runners WHERE id = ?1",
+	[STORE_PROFILE_SET] = "UPDATE runners SET height_cm = ?2,"
+	    " cadence_spm = ?3, usual_level = ?4, usual_score = ?5"
+	    " WHERE id = ?1",
+	[STORE_PLAN_PUT] = "INSERT INTO plans(runner_id, version, issued_ms,"
+	    " reasons, json, seen_sessions, seen_symptom)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[STORE_PLAN_LATEST] = "SELECT " STORE_PLAN_COLS " FROM plans"
+	    " WHERE runner_id = ?1 ORDER BY version DESC LIMIT 1",
+	[STORE_PLAN_SEEN] = "UPDATE plans SET seen_sessions = ?3,"
+	    " seen_symptom = ?4 WHERE runner_id = ?1 AND version = ?2",
+	[STORE_PLANS_WALK] = "SELECT " STORE_PLAN_COLS " FROM plans"
+	    " WHERE runner_id = ?1 ORDER BY version",
+	[STORE_RUNNER_MARKS] = "SELECT (SELECT count(*) FROM sessions"
+	    " WHERE runner_id = ?1 AND open = 0), (SELECT coalesce(max(id), 0)"
+	    " FROM symptoms WHERE runner_id = ?1)",
+	/* max() of the rowid is one seek to the end of the table. */
+	[STORE_SYMPTOM_LAST] = "SELECT coalesce(max(id), 0) FROM symptoms",
+	[STORE_SYMPTOM_RUNNERS] = "SELECT DISTINCT y.runner_id, r.name"
+	    " FROM symptoms y JOIN runners r ON r.id = y.runner_id"
+	    " WHERE y.id > ?1 ORDER BY y.runner_id",
+	[STORE_PLANS_STALE] = "SELECT r.id, r.name FROM runners r"
+	    " LEFT JOIN plans p ON p.runner_id = r.id AND p.version ="
+	    " (SELECT max(version) FROM plans q WHERE q.runner_id = r.id)"
+	    " WHERE (SELECT count(*) FROM sessions s WHERE s.runner_id = r.id"
+	    " AND s.open = 0) > coalesce(p.seen_sessions, 0)"
+	    " OR (SELECT coalesce(max(y.id), 0) FROM symptoms y"
+	    " WHERE y.runner_id = r.id) > coalesce(p.seen_symptom, 0)"
+	    " ORDER BY r.id",
 };
 
 struct store {
@@ -1071,7 +1175,10 @@ store_symptom_put(struct store *st, int64_t runner_id, int64_t device_id,
 		return -1;
 	}
 	sqlite3_bind_int64(q, 1, runner_id);
-	sqlite3_bind_int64(q, 2, device_id);
+	if (device_id > 0)
+		sqlite3_bind_int64(q, 2, device_id);
+	else
+		sqlite3_bind_null(q, 2);	/* typed at the CLI */
 	if (session_id > 0)
 		sqlite3_bind_int64(q, 3, session_id);
 	else
@@ -1180,4 +1287,415 @@ store_sessions_walk(struct store *st, const char *runner, int open_only,
 		ret = store_fail(st, "sessions walk");
 	sqlite3_reset(q);
 	return ret;
+}
+
+/* ---- History for the rules, profiles and plans ---- */
+
+/* SQLite's LIMIT is signed; anything above is "no limit" in practice. */
+static sqlite3_int64
+store_limit(size_t limit)
+{
+	return limit > (size_t)INT32_MAX ? INT32_MAX : (sqlite3_int64)limit;
+}
+
+static int
+store_symptom_row(sqlite3_stmt *q, struct store_symptom *y)
+{
+	sqlite3_int64	when, level;
+
+	memset(y, 0, sizeof(*y));
+	y->id = sqlite3_column_int64(q, 0);
+	y->runner_id = sqlite3_column_int64(q, 1);
+	y->device_id = sqlite3_column_int64(q, 2);	/* NULL reads 0 */
+	y->session_id = sqlite3_column_int64(q, 3);
+	y->t_ms = sqlite3_column_int64(q, 4);
+	when = sqlite3_column_int64(q, 5);
+	level = sqlite3_column_int64(q, 6);
+	if (when <= STRIDE_WHEN_NONE || when >= STRIDE_WHEN_COUNT ||
+	    level <= STRIDE_LEVEL_NONE || level >= STRIDE_LEVEL_COUNT ||
+	    y->device_id < 0 || y->session_id < 0)
+		return -1;
+	y->when = (enum stride_when)when;
+	y->level = (enum stride_level)level;
+	if (sqlite3_column_type(q, 7) == SQLITE_NULL)
+		y->score = -1;
+	else {
+		sqlite3_int64 sc = sqlite3_column_int64(q, 7);
+
+		if (sc < 0 || sc > STRIDE_SCORE_MAX)
+			return -1;
+		y->score = (int)sc;
+	}
+	return 0;
+}
+
+int
+store_symptoms_walk(struct store *st, int64_t runner_id, int64_t from_ms,
+    size_t limit, int (*cb)(void *, const struct store_symptom *), void *arg)
+{
+	sqlite3_stmt		*q = st->stmt[STORE_SYMPTOMS_OF];
+	struct store_symptom	 y;
+	int			 rc, ret = 0;
+
+	sqlite3_bind_int64(q, 1, runner_id);
+	sqlite3_bind_int64(q, 2, from_ms);
+	sqlite3_bind_int64(q, 3, store_limit(limit));
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (store_symptom_row(q, &y) == -1) {
+			log_warnx("store: symptom %lld: bad row in file, "
+			    "skipped", (long long)sqlite3_column_int64(q, 0));
+			continue;
+		}
+		if ((ret = cb(arg, &y)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = store_fail(st, "symptoms walk");
+	sqlite3_reset(q);
+	return ret;
+}
+
+int
+store_summaries_walk(struct store *st, int64_t runner_id, int64_t from_ms,
+    size_t limit, int (*cb)(void *, const struct store_session *), void *arg)
+{
+	sqlite3_stmt		*q = st->stmt[STORE_SUMMARIES_OF];
+	struct store_session	 s;
+	int			 rc, ret = 0;
+
+	sqlite3_bind_int64(q, 1, runner_id);
+	sqlite3_bind_int64(q, 2, from_ms);
+	sqlite3_bind_int64(q, 3, store_limit(limit));
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (store_session_row(q, &s) == -1) {
+			log_warnx("store: session %lld: bad row in file, "
+			    "skipped", (long long)sqlite3_column_int64(q, 0));
+			continue;
+		}
+		if ((ret = cb(arg, &s)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = store_fail(st, "summaries walk");
+	sqlite3_reset(q);
+	return ret;
+}
+
+/* One profile column: NULL or out of range reads as unknown. */
+static int
+store_profile_col(sqlite3_stmt *q, int col, int lo, int hi, int unknown,
+    int *out, int64_t runner_id, const char *what)
+{
+	sqlite3_int64 v;
+
+	*out = unknown;
+	if (sqlite3_column_type(q, col) == SQLITE_NULL)
+		return 0;
+	v = sqlite3_column_int64(q, col);
+	if (v < lo || v > hi) {
+		log_warnx("store: runner %lld: %s %lld out of range, taken as "
+		    "unknown", (long long)runner_id, what, (long long)v);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+int
+store_profile_get(struct store *st, int64_t runner_id,
+    struct store_profile *out)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_PROFILE_GET];
+	int		 rc, level;
+
+	out->height_cm = 0;
+	out->cadence_spm = 0;
+	out->usual_level = STRIDE_LEVEL_NONE;
+	out->usual_score = -1;
+	sqlite3_bind_int64(q, 1, runner_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		(void)store_profile_col(q, 0, STORE_HEIGHT_MIN_CM,
+		    STORE_HEIGHT_MAX_CM, 0, &out->height_cm, runner_id,
+		    "height");
+		(void)store_profile_col(q, 1, PLAN_CAD_MIN_SPM,
+		    PLAN_CAD_MAX_SPM, 0, &out->cadence_spm, runner_id,
+		    "cadence");
+		(void)store_profile_col(q, 2, STRIDE_LEVEL_NONE + 1,
+		    STRIDE_LEVEL_COUNT - 1, STRIDE_LEVEL_NONE, &level,
+		    runner_id, "usual level");
+		out->usual_level = (enum stride_level)level;
+		(void)store_profile_col(q, 3, 0, STRIDE_SCORE_MAX, -1,
+		    &out->usual_score, runner_id, "usual score");
+	}
+	sqlite3_reset(q);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "profile get");
+	return 1;
+}
+
+static void
+store_bind_known(sqlite3_stmt *q, int i, int v, int unknown)
+{
+	if (v == unknown)
+		sqlite3_bind_null(q, i);
+	else
+		sqlite3_bind_int(q, i, v);
+}
+
+int
+store_profile_set(struct store *st, int64_t runner_id,
+    const struct store_profile *p)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_PROFILE_SET];
+	int		 rc;
+
+	if ((p->height_cm != 0 && (p->height_cm < STORE_HEIGHT_MIN_CM ||
+	    p->height_cm > STORE_HEIGHT_MAX_CM)) ||
+	    (p->cadence_spm != 0 && (p->cadence_spm < PLAN_CAD_MIN_SPM ||
+	    p->cadence_spm > PLAN_CAD_MAX_SPM)) ||
+	    p->usual_level < STRIDE_LEVEL_NONE ||
+	    p->usual_level >= STRIDE_LEVEL_COUNT ||
+	    p->usual_score < -1 || p->usual_score > STRIDE_SCORE_MAX) {
+		log_warnx("store: profile set: runner %lld: value out of range",
+		    (long long)runner_id);
+		return -1;
+	}
+	sqlite3_bind_int64(q, 1, runner_id);
+	store_bind_known(q, 2, p->height_cm, 0);
+	store_bind_known(q, 3, p->cadence_spm, 0);
+	store_bind_known(q, 4, (int)p->usual_level, STRIDE_LEVEL_NONE);
+	store_bind_known(q, 5, p->usual_score, -1);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "profile set");
+	if (sqlite3_changes(st->db) != 1) {
+		log_warnx("store: profile set: no runner %lld",
+		    (long long)runner_id);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reason codes as stored: [A-Z_] words joined by ",". */
+static int
+store_reasons_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len > STORE_REASONS_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_' ||
+		    s[i] == ','))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+store_plan_row(sqlite3_stmt *q, struct store_plan *p)
+{
+	const unsigned char	*r, *j;
+	sqlite3_int64		 v;
+	int			 rlen, jlen;
+
+	memset(p, 0, sizeof(*p));
+	p->runner_id = sqlite3_column_int64(q, 0);
+	v = sqlite3_column_int64(q, 1);
+	if (v < 1 || v > UINT32_MAX)
+		return -1;
+	p->version = (uint32_t)v;
+	p->issued_ms = sqlite3_column_int64(q, 2);
+	r = sqlite3_column_text(q, 3);
+	rlen = sqlite3_column_bytes(q, 3);
+	j = sqlite3_column_text(q, 4);
+	jlen = sqlite3_column_bytes(q, 4);
+	/* The JSON itself is checked by plan_decode, as devices do. */
+	if (r == NULL || !store_reasons_ok((const char *)r, (size_t)rlen) ||
+	    j == NULL || jlen < 1 || jlen > PLAN_JSON_MAX)
+		return -1;
+	memcpy(p->reasons, r, (size_t)rlen);
+	p->reasons[rlen] = '\0';
+	memcpy(p->json, j, (size_t)jlen);
+	p->json[jlen] = '\0';
+	p->len = (size_t)jlen;
+	p->seen_sessions = sqlite3_column_int64(q, 5);
+	p->seen_symptom = sqlite3_column_int64(q, 6);
+	return 0;
+}
+
+int
+store_plan_put(struct store *st, const struct store_plan *p)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_PLAN_PUT];
+	size_t		 rlen = strnlen(p->reasons, sizeof(p->reasons));
+	int		 rc;
+
+	if (p->version < 1 || p->len < 1 || p->len > PLAN_JSON_MAX ||
+	    !store_reasons_ok(p->reasons, rlen) ||
+	    rlen == sizeof(p->reasons)) {
+		log_warnx("store: plan put: runner %lld version %u: bad plan",
+		    (long long)p->runner_id, (unsigned)p->version);
+		return -1;
+	}
+	sqlite3_bind_int64(q, 1, p->runner_id);
+	sqlite3_bind_int64(q, 2, p->version);
+	sqlite3_bind_int64(q, 3, p->issued_ms);
+	sqlite3_bind_text(q, 4, p->reasons, (int)rlen, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, p->json, (int)p->len, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 6, p->seen_sessions);
+	sqlite3_bind_int64(q, 7, p->seen_symptom);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "plan put");
+	return 0;
+}
+
+int
+store_plan_latest(struct store *st, int64_t runner_id, struct store_plan *out)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_PLAN_LATEST];
+	int		 rc, bad = 0;
+
+	memset(out, 0, sizeof(*out));
+	sqlite3_bind_int64(q, 1, runner_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		bad = store_plan_row(q, out) == -1;
+	sqlite3_reset(q);
+	if (rc == SQLITE_ROW && bad) {
+		log_warnx("store: plan of runner %lld: bad row in file",
+		    (long long)runner_id);
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "plan latest");
+	return 1;
+}
+
+int
+store_plan_seen(struct store *st, int64_t runner_id, uint32_t version,
+    int64_t seen_sessions, int64_t seen_symptom)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_PLAN_SEEN];
+	int		 rc;
+
+	sqlite3_bind_int64(q, 1, runner_id);
+	sqlite3_bind_int64(q, 2, version);
+	sqlite3_bind_int64(q, 3, seen_sessions);
+	sqlite3_bind_int64(q, 4, seen_symptom);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "plan seen");
+	if (sqlite3_changes(st->db) != 1) {
+		log_warnx("store: plan seen: no plan %u of runner %lld",
+		    (unsigned)version, (long long)runner_id);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_plans_walk(struct store *st, int64_t runner_id,
+    int (*cb)(void *, const struct store_plan *), void *arg)
+{
+	sqlite3_stmt		*q = st->stmt[STORE_PLANS_WALK];
+	struct store_plan	 p;
+	int			 rc, ret = 0;
+
+	sqlite3_bind_int64(q, 1, runner_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (store_plan_row(q, &p) == -1) {
+			log_warnx("store: plan %lld of runner %lld: bad row in "
+			    "file, skipped", (long long)sqlite3_column_int64(q,
+			    1), (long long)runner_id);
+			continue;
+		}
+		if ((ret = cb(arg, &p)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = store_fail(st, "plans walk");
+	sqlite3_reset(q);
+	return ret;
+}
+
+int
+store_runner_marks(struct store *st, int64_t runner_id,
+    int64_t *closed_sessions, int64_t *last_symptom)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_RUNNER_MARKS];
+	int		 rc;
+
+	sqlite3_bind_int64(q, 1, runner_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*closed_sessions = sqlite3_column_int64(q, 0);
+		*last_symptom = sqlite3_column_int64(q, 1);
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : store_fail(st, "runner marks");
+}
+
+int
+store_symptom_last_id(struct store *st, int64_t *id)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_SYMPTOM_LAST];
+	int		 rc;
+
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : store_fail(st, "symptom last id");
+}
+
+/* Runner rows (id, name) of q, to cb. */
+static int
+store_runner_ids(struct store *st, sqlite3_stmt *q, const char *op,
+    int (*cb)(void *, int64_t, const char *), void *arg)
+{
+	char	name[STRIDE_ID_MAX + 1];
+	int	rc, ret = 0;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (store_copy_id(name, q, 1) == -1) {
+			log_warnx("store: runner %lld: bad row in file, "
+			    "skipped", (long long)sqlite3_column_int64(q, 0));
+			continue;
+		}
+		if ((ret = cb(arg, sqlite3_column_int64(q, 0), name)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = store_fail(st, op);
+	sqlite3_reset(q);
+	return ret;
+}
+
+int
+store_symptom_runners_walk(struct store *st, int64_t after_id,
+    int (*cb)(void *, int64_t, const char *), void *arg)
+{
+	sqlite3_stmt *q = st->stmt[STORE_SYMPTOM_RUNNERS];
+
+	sqlite3_bind_int64(q, 1, after_id);
+	return store_runner_ids(st, q, "symptom runners", cb, arg);
+}
+
+int
+store_plans_stale_walk(struct store *st,
+    int (*cb)(void *, int64_t, const char *), void *arg)
+{
+	return store_runner_ids(st, st->stmt[STORE_PLANS_STALE],
+	    "stale plans", cb, arg);
 }

@@ -1,12 +1,14 @@
 /*
- * store.h - the hub's SQLite store: runners, devices, sessions, samples,
- * events and symptom reports.
+ * store.h - the hub's SQLite store: runners (and their profiles), devices,
+ * sessions, samples, events, symptom reports and plans.
  *
  * The only includer of sqlite3.h. WAL mode, schema versioned by
  * PRAGMA user_version with forward-only migrations. Writes are batched by the
  * caller between store_begin() and store_commit(); every statement is
- * prepared once at open. One writer (the hub's worker thread) per file;
- * the admin commands open their own read-only handle.
+ * prepared once at open. One long-lived writer (the hub's worker thread)
+ * per file; the admin commands open their own handle, read-only except for
+ * the few that write a row (`report`, `profile`), which SQLite's write lock
+ * serialises with the hub's batches.
  *
  * Samples are kept compactly: one row per telemetry message, its samples
  * packed by chunk.c, keyed by (session, device, epoch, seq) so a session is
@@ -21,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "stride/plan.h"
 #include "stride/protocol.h"
 #include "dedupe.h"
 #include "fuse.h"
@@ -56,6 +59,49 @@ struct store_runner {
 	int64_t		created_ms;
 	uint32_t	devices;
 	uint32_t	sessions;
+};
+
+/*
+ * What we know of a runner beyond their data: the rules' profile. Set with
+ * `stridehub profile`. Unknown: 0, STRIDE_LEVEL_NONE, -1.
+ */
+#define STORE_HEIGHT_MIN_CM	50
+#define STORE_HEIGHT_MAX_CM	250
+struct store_profile {
+	int		  height_cm;	/* 0 or STORE_HEIGHT_MIN..MAX_CM */
+	int		  cadence_spm;	/* usual; 0 or PLAN_CAD_MIN..MAX_SPM */
+	enum stride_level usual_level;	/* usual next-day word; NONE */
+	int		  usual_score;	/* usual 0..10 score; -1 */
+};
+
+/* One symptom report, read back. */
+struct store_symptom {
+	int64_t		  id;		/* grows with every report stored */
+	int64_t		  runner_id;
+	int64_t		  device_id;	/* 0: typed at the CLI */
+	int64_t		  session_id;	/* 0: none */
+	int64_t		  t_ms;		/* device (or CLI) time */
+	enum stride_when  when;
+	enum stride_level level;
+	int		  score;	/* -1: not given */
+};
+
+/*
+ * One version of a runner's plan: the canonical JSON devices get
+ * (plan_encode's bytes) and what the rules had seen when they made it, so
+ * the hub can tell whether anything new has arrived since.
+ */
+#define STORE_REASONS_MAX	(PLAN_REASONS_MAX * (PLAN_CODE_MAX + 1))
+struct store_plan {
+	int64_t		runner_id;
+	uint32_t	version;	/* >= 1 */
+	int64_t		issued_ms;
+	char		reasons[STORE_REASONS_MAX + 1]; /* codes, ","
+					   separated, the decision first */
+	char		json[PLAN_JSON_MAX + 1];
+	size_t		len;		/* of json, 1..PLAN_JSON_MAX */
+	int64_t		seen_sessions;	/* closed sessions of the runner */
+	int64_t		seen_symptom;	/* newest report id of the runner */
 };
 
 /* Open (creating and migrating) the store at path. readonly: for the admin
@@ -106,9 +152,62 @@ int	store_session_get(struct store *, int64_t id, struct store_session *out);
 
 int	store_event_put(struct store *, int64_t session_id, int64_t device_id,
 	    int64_t t_ms, enum stride_event type);
+/* A symptom report. device_id <= 0: typed at the CLI (no device);
+ * session_id <= 0: none. */
 int	store_symptom_put(struct store *, int64_t runner_id, int64_t device_id,
 	    int64_t session_id, int64_t t_ms, enum stride_when when,
 	    enum stride_level level, int score);
+
+/*
+ * History for the rules, oldest first: the newest `limit` reports of the
+ * runner made at or after from_ms (by t_ms), and the newest `limit` closed
+ * sessions whose summary starts at or after from_ms (by summary start).
+ * Bad rows are logged and skipped. A cb returning non-zero stops the walk
+ * and that value is returned.
+ */
+int	store_symptoms_walk(struct store *, int64_t runner_id, int64_t from_ms,
+	    size_t limit, int (*cb)(void *, const struct store_symptom *),
+	    void *arg);
+int	store_summaries_walk(struct store *, int64_t runner_id,
+	    int64_t from_ms, size_t limit,
+	    int (*cb)(void *, const struct store_session *), void *arg);
+
+/* The runner's profile: 0 (filled; unknown fields as in struct
+ * store_profile; an out-of-range stored value reads as unknown, logged),
+ * 1 no such runner, -1 error. */
+int	store_profile_get(struct store *, int64_t runner_id,
+	    struct store_profile *out);
+/* Replace the profile; every field must be unknown or in range. */
+int	store_profile_set(struct store *, int64_t runner_id,
+	    const struct store_profile *p);
+
+/* Plans. store_plan_put adds a version (a version stored before fails). */
+int	store_plan_put(struct store *, const struct store_plan *p);
+/* The newest version: 0 filled, 1 none yet, -1 error or bad row. */
+int	store_plan_latest(struct store *, int64_t runner_id,
+	    struct store_plan *out);
+/* Record what a recompute that changed nothing had seen. */
+int	store_plan_seen(struct store *, int64_t runner_id, uint32_t version,
+	    int64_t seen_sessions, int64_t seen_symptom);
+/* Every version of the runner's plan, oldest first. */
+int	store_plans_walk(struct store *, int64_t runner_id,
+	    int (*cb)(void *, const struct store_plan *), void *arg);
+
+/* What a plan is compared with: the runner's closed sessions (a count:
+ * it only grows) and newest report id (0: none). */
+int	store_runner_marks(struct store *, int64_t runner_id,
+	    int64_t *closed_sessions, int64_t *last_symptom);
+/* The newest report id of all runners (0: none). Cheap: one index seek. */
+int	store_symptom_last_id(struct store *, int64_t *id);
+/* Runners with a report whose id is above after_id. */
+int	store_symptom_runners_walk(struct store *, int64_t after_id,
+	    int (*cb)(void *, int64_t runner_id, const char *runner),
+	    void *arg);
+/* Runners whose newest plan has not seen all their closed sessions and
+ * reports (or who have none but have either). Scans every runner. */
+int	store_plans_stale_walk(struct store *,
+	    int (*cb)(void *, int64_t runner_id, const char *runner),
+	    void *arg);
 
 /* Walks for the admin commands and for loading state at start-up. A cb
  * returning non-zero stops the walk and that value is returned.
