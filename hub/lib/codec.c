@@ -55,11 +55,11 @@
  */
 enum codec_key {
 	K_V, K_EPOCH, K_SEQ, K_ROLE, K_SAMPLES, K_T, K_TYPE, K_WHEN, K_LEVEL,
-	K_SCORE, K_STATE, K_BATTERY, K_FW, K_COUNT
+	K_SCORE, K_STATE, K_BATTERY, K_FW, K_CUES, K_COUNT
 };
 static const char *const codec_keys[K_COUNT] = {
 	"v", "epoch", "seq", "role", "samples", "t", "type", "when", "level",
-	"score", "state", "battery", "fw"
+	"score", "state", "battery", "fw", "cues"
 };
 #define KB(k)	(1u << (k))
 
@@ -67,7 +67,7 @@ static const unsigned codec_kind_keys[STRIDE_KIND_COUNT] = {
 	[STRIDE_KIND_TELEMETRY] = KB(K_V) | KB(K_EPOCH) | KB(K_SEQ) |
 	    KB(K_ROLE) | KB(K_SAMPLES),
 	[STRIDE_KIND_EVENT] = KB(K_V) | KB(K_EPOCH) | KB(K_SEQ) | KB(K_T) |
-	    KB(K_TYPE),
+	    KB(K_TYPE) | KB(K_CUES),
 	[STRIDE_KIND_SYMPTOM] = KB(K_V) | KB(K_EPOCH) | KB(K_SEQ) | KB(K_T) |
 	    KB(K_WHEN) | KB(K_LEVEL) | KB(K_SCORE),
 	[STRIDE_KIND_STATUS] = KB(K_V) | KB(K_STATE) | KB(K_EPOCH) |
@@ -526,6 +526,38 @@ codec_dec_telemetry(const cJSON *const *f, struct stride_msg *m,
 	return 0;
 }
 
+static const struct codec_num codec_cue =
+    CODEC_NUM("cues: count", 0, STRIDE_CUE_COUNT_MAX, 1);
+
+/* A stop's optional cue counts: known names only count; unknown names are
+ * ignored like unknown keys (a newer watch may know more cues). */
+static int
+codec_dec_cues(const cJSON *obj, struct stride_msg *m, const char **why)
+{
+	const cJSON	*found[STRIDE_CUE_COUNT - 1] = { NULL };
+	const char	*names[STRIDE_CUE_COUNT - 1];
+	double		 d;
+	int		 i;
+
+	if (!cJSON_IsObject(obj)) {
+		*why = "cues not an object";
+		return -1;
+	}
+	for (i = 1; i < STRIDE_CUE_COUNT; i++)
+		names[i - 1] = stride_cue_name((enum stride_cue)i);
+	if (codec_members(obj, names, STRIDE_CUE_COUNT - 1, found, why) == -1)
+		return -1;
+	for (i = 1; i < STRIDE_CUE_COUNT; i++) {
+		if (found[i - 1] == NULL)
+			continue;
+		if (codec_num(found[i - 1], &codec_cue, &d, why) == -1)
+			return -1;
+		m->u.ev.cues[i] = (uint16_t)d;
+	}
+	m->u.ev.has_cues = 1;
+	return 0;
+}
+
 static int
 codec_dec_event(const cJSON *const *f, struct stride_msg *m, const char **why)
 {
@@ -541,6 +573,14 @@ codec_dec_event(const cJSON *const *f, struct stride_msg *m, const char **why)
 	if ((m->u.ev.type = stride_event_parse(s)) == STRIDE_EVENT_NONE) {
 		*why = codec_type.unknown;
 		return -1;
+	}
+	if (f[K_CUES] != NULL) {
+		if (m->u.ev.type != STRIDE_EVENT_STOP) {
+			*why = "cues only on a stop";
+			return -1;
+		}
+		if (codec_dec_cues(f[K_CUES], m, why) == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -1165,10 +1205,30 @@ codec_enc_event(cJSON *o, const struct stride_msg *m)
 {
 	if (!codec_t_valid(m->u.ev.t_ms))
 		return -1;
+	cJSON	*cues;
+	int	 i;
+
 	if (codec_put_epoch_seq(o, m->epoch, m->seq) == -1 ||
 	    codec_put(o, "t", (double)m->u.ev.t_ms) == -1 ||
 	    codec_put_str(o, "type", stride_event_name(m->u.ev.type)) == -1)
 		return -1;
+	if (!m->u.ev.has_cues)
+		return 0;
+	if (m->u.ev.type != STRIDE_EVENT_STOP)
+		return -1;
+	if ((cues = cJSON_CreateObject()) == NULL)
+		return -1;
+	if (!cJSON_AddItemToObject(o, "cues", cues)) {
+		cJSON_Delete(cues);
+		return -1;
+	}
+	/* cues now belongs to o */
+	for (i = 1; i < STRIDE_CUE_COUNT; i++) {
+		if (m->u.ev.cues[i] > STRIDE_CUE_COUNT_MAX ||
+		    codec_put(cues, stride_cue_name((enum stride_cue)i),
+		    m->u.ev.cues[i]) == -1)
+			return -1;
+	}
 	return 0;
 }
 

@@ -28,6 +28,10 @@ static const char *const protocol_whens[STRIDE_WHEN_COUNT] = {
 static const char *const protocol_levels[STRIDE_LEVEL_COUNT] = {
 	NULL, "better", "usual", "aware", "much_aware", "painful"
 };
+static const char *const protocol_cues[STRIDE_CUE_COUNT] = {
+	NULL, "cadence_low", "speed_high", "grade_high", "distance",
+	"duration", "pain_stop", "rest_day"
+};
 
 /* The name at index i of a table of n, or NULL. */
 static const char *
@@ -131,6 +135,19 @@ stride_level_parse(const char *s)
 {
 	return (enum stride_level)protocol_lookup_str(protocol_levels,
 	    STRIDE_LEVEL_COUNT, s);
+}
+
+const char *
+stride_cue_name(enum stride_cue c)
+{
+	return protocol_name(protocol_cues, STRIDE_CUE_COUNT, (int)c);
+}
+
+enum stride_cue
+stride_cue_parse(const char *s)
+{
+	return (enum stride_cue)protocol_lookup_str(protocol_cues,
+	    STRIDE_CUE_COUNT, s);
 }
 
 /*

@@ -67,6 +67,21 @@ enum stride_event {
 	STRIDE_EVENT_COUNT
 };
 
+/* The live cues a watch gives during a run (agents/cues.c), counted per
+ * session and reported with the stop event so the hub can record them. */
+enum stride_cue {
+	STRIDE_CUE_NONE = 0,
+	STRIDE_CUE_CADENCE_LOW,	/* "cadence_low" */
+	STRIDE_CUE_SPEED_HIGH,	/* "speed_high" */
+	STRIDE_CUE_GRADE_HIGH,	/* "grade_high" */
+	STRIDE_CUE_DISTANCE,	/* "distance": the plan's distance reached */
+	STRIDE_CUE_DURATION,	/* "duration": the plan's time reached */
+	STRIDE_CUE_PAIN_STOP,	/* "pain_stop" */
+	STRIDE_CUE_REST_DAY,	/* "rest_day": ran on a planned rest day */
+	STRIDE_CUE_COUNT
+};
+#define STRIDE_CUE_COUNT_MAX	10000	/* per cue and session */
+
 /* When a symptom report was made. */
 enum stride_when {
 	STRIDE_WHEN_NONE = 0,
@@ -122,6 +137,8 @@ struct stride_msg {
 		struct {
 			int64_t		t_ms;
 			enum stride_event type;
+			int		has_cues;	/* stop only */
+			uint16_t	cues[STRIDE_CUE_COUNT];	/* [0] unused */
 		} ev;
 		struct {
 			int64_t		t_ms;
@@ -153,6 +170,8 @@ const char	*stride_when_name(enum stride_when);
 enum stride_when stride_when_parse(const char *);
 const char	*stride_level_name(enum stride_level);
 enum stride_level stride_level_parse(const char *);
+const char	*stride_cue_name(enum stride_cue);
+enum stride_cue	 stride_cue_parse(const char *);
 
 /* 1 if s[0..len) is a valid runner or device id, else 0. */
 int	stride_id_valid(const char *s, size_t len);

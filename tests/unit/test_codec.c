@@ -160,6 +160,8 @@ msg_telemetry(struct stride_msg *m, enum stride_role role, uint32_t n)
 
 /* ---- round trips and golden encodings ---- */
 
+static char buf_for_refusal[STRIDE_PAYLOAD_MAX];
+
 static void
 test_round_trips(void)
 {
@@ -192,6 +194,34 @@ test_round_trips(void)
 	m.seq = UINT32_MAX;
 	round_trip(&m, "{\"v\":1,\"epoch\":4294967295,\"seq\":4294967295,"
 	    "\"t\":1700000000005,\"type\":\"stop\"}");
+	/* A stop with the run's cue counts. */
+	m.u.ev.has_cues = 1;
+	m.u.ev.cues[STRIDE_CUE_CADENCE_LOW] = 3;
+	m.u.ev.cues[STRIDE_CUE_PAIN_STOP] = 1;
+	m.u.ev.cues[STRIDE_CUE_REST_DAY] = STRIDE_CUE_COUNT_MAX;
+	round_trip(&m, "{\"v\":1,\"epoch\":4294967295,\"seq\":4294967295,"
+	    "\"t\":1700000000005,\"type\":\"stop\",\"cues\":{"
+	    "\"cadence_low\":3,\"speed_high\":0,\"grade_high\":0,"
+	    "\"distance\":0,\"duration\":0,\"pain_stop\":1,"
+	    "\"rest_day\":10000}}");
+	m.u.ev.cues[STRIDE_CUE_REST_DAY] = STRIDE_CUE_COUNT_MAX + 1;
+	CHECK(codec_encode(&m, buf_for_refusal, sizeof(buf_for_refusal)) == -1);
+	m.u.ev.cues[STRIDE_CUE_REST_DAY] = 0;
+	m.u.ev.type = STRIDE_EVENT_START;
+	CHECK(codec_encode(&m, buf_for_refusal, sizeof(buf_for_refusal)) == -1);
+	{
+		/* A cue this hub does not know (a newer watch) is ignored. */
+		static const char j[] = "{\"v\":1,\"epoch\":2,\"seq\":7,"
+		    "\"t\":1700000000005,\"type\":\"stop\",\"cues\":"
+		    "{\"pain_stop\":2,\"new_cue\":5}}";
+		struct stride_msg	d;
+		const char		*why;
+
+		CHECK(codec_decode(STRIDE_KIND_EVENT, j, sizeof(j) - 1, &d,
+		    &why) == 0);
+		CHECK(d.u.ev.has_cues == 1 && d.u.ev.cues[STRIDE_CUE_PAIN_STOP] == 2);
+		CHECK(d.u.ev.cues[STRIDE_CUE_CADENCE_LOW] == 0);
+	}
 
 	memset(&m, 0, sizeof(m));
 	m.kind = STRIDE_KIND_SYMPTOM;
@@ -685,6 +715,18 @@ static const struct hostile hostile[] = {
 	{ STRIDE_KIND_TELEMETRY, "{\"v\":1,\"epoch\":1,\"seq\":1,\"role\":1,"
 	    "\"samples\":[" S1 "]}", 0, "role not a string" },
 	{ STRIDE_KIND_EVENT, EV("\"type\":\"pause\""), 0, "unknown type" },
+	{ STRIDE_KIND_EVENT, EV("\"type\":\"start\",\"cues\":{}"), 0,
+	    "cues only on a stop" },
+	{ STRIDE_KIND_EVENT, EV("\"type\":\"stop\",\"cues\":[]"), 0,
+	    "cues not an object" },
+	{ STRIDE_KIND_EVENT, EV("\"type\":\"stop\",\"cues\":{\"pain_stop\":1.5}"),
+	    0, "cues: count not an integer" },
+	{ STRIDE_KIND_EVENT, EV("\"type\":\"stop\",\"cues\":{\"pain_stop\":10001}"),
+	    0, "cues: count out of range" },
+	{ STRIDE_KIND_EVENT, EV("\"type\":\"stop\",\"cues\":{\"pain_stop\":1,"
+	    "\"pain_stop\":2}"), 0, "duplicate key" },
+	{ STRIDE_KIND_EVENT, EV("\"type\":\"stop\",\"cues\":{\"pain_stop\":-1}"),
+	    0, "cues: count out of range" },
 	{ STRIDE_KIND_EVENT, EV("\"type\":\"START\""), 0, "unknown type" },
 	{ STRIDE_KIND_EVENT, EV("\"type\":[\"start\"]"), 0,
 	    "type not a string" },
