@@ -30,6 +30,7 @@
 #define HUB_STATS_MS		60000	/* a stats line this often, if busy */
 #define HUB_DEVICES_PER_SESSION	16	/* more is hostile, not a runner */
 #define HUB_COMMIT_MS		20	/* longest a batch stays open */
+#define HUB_LINGER_MS		2	/* ...waiting this long for more */
 #define HUB_BATCH_MAX		8192	/* messages in one batch at most */
 
 struct runner {
@@ -866,9 +867,15 @@ hub_step(struct hub *h, struct queue *q, int64_t wait_ms, int64_t *last_tick,
 	int64_t		 now, age;
 
 	if (h->batch.open) {
-		/* Wait no longer than the open batch may stay open. */
+		/*
+		 * Under load the next take is already waiting; when it is
+		 * not, commit soon rather than hold a lone message (and the
+		 * plan it may cause) for the whole batch window.
+		 */
 		age = clock_mono_ms() - h->batch.start_ms;
 		wait_ms = age >= HUB_COMMIT_MS ? 0 : HUB_COMMIT_MS - age;
+		if (wait_ms > HUB_LINGER_MS)
+			wait_ms = HUB_LINGER_MS;
 	}
 	list = queue_pop_all(q, wait_ms, &count);
 	now = clock_now_ms();
