@@ -8,6 +8,14 @@
  * batch is one stride_msg on the stack; the link copies each encoded
  * message once into its outbox.
  *
+ * Replays (--csv, --file) follow the recording's own times, rebased to
+ * --start-ms: gaps stay gaps. A pause in a FIT/TCX/GPX file (the device's
+ * timer stood still, so it recorded nothing) is not announced with
+ * events: the agent just sends nothing until the next record, as the
+ * device did. The hub's fuser counts a gap over its max hold (10 s) as
+ * standing, and a gap over its idle timeout ends the session, exactly as
+ * it would for that device live.
+ *
  * Flow: the link publishes at most LINK_WINDOW messages past the hub's
  * ack; a replay faster than real time waits for the window to open (a
  * real-time run keeps measuring, and the outbox holds the rest).
@@ -41,6 +49,7 @@
 #include "agent.h"
 #include "csvsrc.h"
 #include "cues.h"
+#include "filesrc.h"
 #include "link.h"
 #include "outbox.h"
 #include "state.h"
@@ -403,11 +412,12 @@ agent_send_event(struct link *l, enum stride_event type, int64_t t_ms)
 	return link_send(l, &m);
 }
 
-/* A run's samples, from either source. */
+/* A run's samples, from one of the sources. */
 struct agent_src {
 	struct gen	 gen;
-	struct csvsrc	*csv;		/* NULL: synthetic */
-};
+	struct csvsrc	*csv;		/* a CSV replay */
+	struct filesrc	*file;		/* a FIT/TCX/GPX replay */
+};					/* neither: synthetic */
 
 static int
 agent_src_next(struct agent_src *src, struct stride_sample *s, char *err,
@@ -415,7 +425,18 @@ agent_src_next(struct agent_src *src, struct stride_sample *s, char *err,
 {
 	if (src->csv != NULL)
 		return csvsrc_next(src->csv, s, err, errlen);
+	if (src->file != NULL)
+		return filesrc_next(src->file, s);
 	return gen_next(&src->gen, s);
+}
+
+static void
+agent_src_close(struct agent_src *src)
+{
+	csvsrc_close(src->csv);
+	src->csv = NULL;
+	filesrc_close(src->file);
+	src->file = NULL;
 }
 
 /* Read the whole CSV once before anything is sent, so a bad line is
@@ -441,6 +462,25 @@ agent_csv_check(const char *path, int64_t start_ms, uint64_t *n, char *err,
 	return r;
 }
 
+/* One line on what is about to be replayed. */
+static void
+agent_file_info(const struct agent_config *c, const struct filesrc *fs)
+{
+	const struct activity	*a = filesrc_activity(fs);
+	int64_t			 span_s = filesrc_span_ms(fs) / 1000;
+
+	log_info("agent: %s: %s, %s, %.2f km, %lld:%02lld:%02lld recorded "
+	    "(%.0f s moving, %u pause%s), %llu samples as %s%s",
+	    c->file_path, activity_format_name(a->fmt),
+	    activity_sport_name(a->sport), a->sum.dist_m / 1000.0,
+	    (long long)(span_s / 3600), (long long)(span_s / 60 % 60),
+	    (long long)(span_s % 60), a->sum.moving_s, (unsigned)a->sum.pauses,
+	    a->sum.pauses == 1 ? "" : "s",
+	    (unsigned long long)filesrc_count(fs), stride_role_name(c->role),
+	    (a->flags & ACTIVITY_F_RELATIVE_TIME) ? "; the file's clock was "
+	    "never set (its times are rebased anyway)" : "");
+}
+
 static int
 agent_src_open(const struct agent_config *c, struct agent_src *src,
     uint64_t *n)
@@ -462,6 +502,21 @@ agent_src_open(const struct agent_config *c, struct agent_src *src,
 			log_warnx("agent: %s", err);
 			return -1;
 		}
+		return 0;
+	}
+	if (c->src == AGENT_SRC_FILE) {
+		/* The whole file is read and checked here, before anything
+		 * is sent (filesrc.h). */
+		if (c->start_ms != 0)
+			start = c->start_ms;
+		if ((src->file = filesrc_open(c->file_path, c->role, start,
+		    err, sizeof(err))) == NULL) {
+			log_warnx("agent: %s", err);
+			return -1;
+		}
+		*n = filesrc_count(src->file);
+		if (!c->quiet)
+			agent_file_info(c, src->file);
 		return 0;
 	}
 	p = c->gen;
@@ -491,7 +546,7 @@ agent_run(const struct agent_config *c, struct link *l,
 	if ((r = agent_src_next(src, &s, err, sizeof(err))) != 1) {
 		/* Checked before: only a file changed under us gets here. */
 		log_warnx("agent: %s", r == -1 ? err : "no samples");
-		csvsrc_close(src->csv);
+		agent_src_close(src);
 		return 0;
 	}
 	if (!c->quiet)
@@ -552,8 +607,7 @@ agent_run(const struct agent_config *c, struct link *l,
 	if (agent_send_event(l, STRIDE_EVENT_STOP, last_t) == -1)
 		ok = 0;
 	agent_cues_end(ap);
-	csvsrc_close(src->csv);
-	src->csv = NULL;
+	agent_src_close(src);
 	if (!c->quiet)
 		log_info("agent: sent %llu samples; %zu message%s awaiting the "
 		    "hub's ack, %llu dropped from a full outbox",
@@ -600,7 +654,7 @@ agent_main(const struct agent_config *c)
 	if (state_epoch_next(c->state_dir, c->device, clock_now_ms() / 1000,
 	    &epoch, err, sizeof(err)) == -1) {
 		log_warnx("agent: epoch: %s", err);
-		csvsrc_close(src.csv);
+		agent_src_close(&src);
 		return 1;
 	}
 	memset(&lc, 0, sizeof(lc));
@@ -633,7 +687,7 @@ agent_main(const struct agent_config *c)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (l == NULL) {
 		log_warnx("agent: %s", err);
-		csvsrc_close(src.csv);
+		agent_src_close(&src);
 		return 1;
 	}
 	if (!c->quiet)

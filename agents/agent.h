@@ -1,11 +1,12 @@
 /*
- * agent.h - the agent's commands: stream a run (synthetic or a CSV
- * replay) to the hub, send one symptom report, send one event.
+ * agent.h - the agent's commands: stream a run (synthetic, or a replay of
+ * a CSV file or of a recorded FIT/TCX/GPX run) to the hub, send one
+ * symptom report, send one event.
  *
  * Owns the loop: the epoch for this start (state.c), the link to the
- * broker (link.c), the source of samples (gen.c, csvsrc.c), pacing in
- * sample time with absolute sleeps, batching, and the bounded wait for
- * the hub's acks at the end. main.c only turns flags into this config.
+ * broker (link.c), the source of samples (gen.c, csvsrc.c, filesrc.c),
+ * pacing in sample time with absolute sleeps, batching, and the bounded
+ * wait for the hub's acks at the end. main.c only turns flags into this config.
  */
 #ifndef AGENT_AGENT_H
 #define AGENT_AGENT_H
@@ -27,7 +28,8 @@ enum agent_cmd {
 
 enum agent_source {
 	AGENT_SRC_SYNTHETIC,
-	AGENT_SRC_CSV
+	AGENT_SRC_CSV,
+	AGENT_SRC_FILE		/* a recorded run: FIT, TCX or GPX */
 };
 
 struct agent_config {
@@ -48,7 +50,8 @@ struct agent_config {
 	enum agent_source src;
 	struct gen_params gen;		/* start_ms 0: now */
 	const char	*csv_path;
-	int64_t		 start_ms;	/* CSV replay's t_s = 0; 0: now */
+	const char	*file_path;	/* AGENT_SRC_FILE */
+	int64_t		 start_ms;	/* a replay's first sample; 0: now */
 
 	/* report */
 	enum stride_when when;

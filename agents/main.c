@@ -27,7 +27,7 @@ enum opt {
 	OPT_STATE_DIR, OPT_BATCH, OPT_SPEED, OPT_ACK_TIMEOUT, OPT_QUIET,
 	OPT_VERBOSE, OPT_SYNTHETIC, OPT_CSV, OPT_DURATION, OPT_PACE,
 	OPT_CADENCE, OPT_HILLS, OPT_SEED, OPT_START_MS, OPT_WHEN, OPT_LEVEL,
-	OPT_SCORE, OPT_COUNT
+	OPT_SCORE, OPT_FILE, OPT_COUNT
 };
 
 static const struct {
@@ -58,6 +58,7 @@ static const struct {
 	[OPT_WHEN] = { "--when", 1, CMD_REPORT },
 	[OPT_LEVEL] = { "--level", 1, CMD_REPORT },
 	[OPT_SCORE] = { "--score", 1, CMD_REPORT },
+	[OPT_FILE] = { "--file", 1, CMD_RUN },
 };
 
 static const char usage_text[] =
@@ -69,6 +70,7 @@ static const char usage_text[] =
     "      [--cadence 170] [--hills 2] [--seed 1] [--start-ms T]\n"
     "      [--batch 5] [--speed 1]\n"
     "  run --csv FILE [--start-ms T] [--batch 5] [--speed 1]\n"
+    "  run --file FIT|TCX|GPX [--start-ms T] [--batch 5] [--speed 1]\n"
     "  report --when during|next_day\n"
     "      --level better|usual|aware|much_aware|painful [--score 0-10]\n"
     "  event start|stop|lap\n";
@@ -209,15 +211,22 @@ main(int argc, char *argv[])
 		if (given[OPT_START_MS])
 			c.start_ms = parse_int("--start-ms", val[OPT_START_MS],
 			    STRIDE_T_MIN_MS, STRIDE_T_MAX_MS);
-		if (given[OPT_SYNTHETIC] == given[OPT_CSV])
-			usage("run: give one of --synthetic and --csv FILE");
-		if (given[OPT_CSV]) {
+		if (given[OPT_SYNTHETIC] + given[OPT_CSV] +
+		    given[OPT_FILE] != 1)
+			usage("run: give one of --synthetic, --csv FILE and "
+			    "--file FILE");
+		if (given[OPT_CSV] || given[OPT_FILE]) {
 			for (k = OPT_DURATION; k <= OPT_SEED; k++)
 				if (given[k])
 					usage("%s is for --synthetic",
 					    opts[k].name);
-			c.src = AGENT_SRC_CSV;
-			c.csv_path = val[OPT_CSV];
+			if (given[OPT_FILE]) {
+				c.src = AGENT_SRC_FILE;
+				c.file_path = val[OPT_FILE];
+			} else {
+				c.src = AGENT_SRC_CSV;
+				c.csv_path = val[OPT_CSV];
+			}
 			break;
 		}
 		c.src = AGENT_SRC_SYNTHETIC;

@@ -9,7 +9,16 @@
 # easier plan that follows. Everything it starts is stopped when it ends;
 # its files stay in $STRIDE_QUICKSTART_DIR (default /tmp/stridehub-quickstart)
 # to look at. Well under two minutes once built.
-#   STRIDE_SPEED=N   play the run N times faster than real time (default 40)
+#
+# The run is a real one when the recorded runs are there: the 14 km hilly
+# run of a Garmin FR945 with a Stryd foot pod (83 minutes, 347 m up),
+# garmin-fr945_stryd_hilly-run_14.0km.fit in $STRIDE_ACTIVITIES (default
+# ../shared/data/activities beside the project), replayed by both agents
+# from the one file: the foot pod sends its cadence, speed and distance,
+# the watch its speed, distance, altitude and grade. Otherwise a synthetic
+# 20-minute hilly run.
+#   STRIDE_SPEED=N   play the run N times faster than real time (default
+#                    100 for the real run: 50 s; 40 for the synthetic one)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/deploy/install-deps.sh"
@@ -18,7 +27,13 @@ echo "== building"
 
 B="$top/build"
 W=${STRIDE_QUICKSTART_DIR:-/tmp/stridehub-quickstart}
-SPEED=${STRIDE_SPEED:-40}
+ACT=${STRIDE_ACTIVITIES:-$top/../shared/data/activities}
+REAL="$ACT/garmin-fr945_stryd_hilly-run_14.0km.fit"
+if [ -f "$REAL" ]; then
+	SPEED=${STRIDE_SPEED:-100}
+else
+	SPEED=${STRIDE_SPEED:-40}
+fi
 rm -rf "$W"
 mkdir -p "$W"
 PORT=$("$B/tests/freeport")
@@ -52,17 +67,31 @@ PIDS="$PIDS $HUB"
 sleep 0.5
 
 start_ms=$(( $(date +%s) * 1000 ))
-run="run --synthetic --duration-s 1200 --pace-s-per-km 390 --cadence 164 \
---hills 3 --seed 42 --start-ms $start_ms"
-echo "== runner ana: a 20-minute hilly run, foot pod and watch, ${SPEED}x speed"
-for role in footpod watch; do
-	# shellcheck disable=SC2086
+# agent ROLE: one device of ana, playing the run in the background.
+agent() {
+	if [ -f "$REAL" ]; then
+		set -- "$1" run --file "$REAL" --start-ms "$start_ms"
+	else
+		set -- "$1" run --synthetic --duration-s 1200 --pace-s-per-km 390 \
+		    --cadence 164 --hills 3 --seed 42 --start-ms "$start_ms"
+	fi
+	role=$1; shift
 	"$B/agents/stride-agent" --runner ana --device "ana-$role" --role "$role" \
 	    --host 127.0.0.1 --port "$PORT" --state-dir "$W" --speed "$SPEED" \
-	    $run > "$W/agent-$role.log" 2>&1 &
+	    "$@" > "$W/agent-$role.log" 2>&1 &
 	PIDS="$PIDS $!"
 	eval "pid_$role=$!"
-done
+}
+if [ -f "$REAL" ]; then
+	echo "== runner ana: a real 14 km hilly run (Garmin FR945 + Stryd foot pod,"
+	echo "   83 min, 347 m up), replayed from $REAL"
+	echo "   by her foot pod and her watch at ${SPEED}x speed"
+else
+	echo "== runner ana: a 20-minute hilly run (synthetic: no recorded runs in"
+	echo "   $ACT), foot pod and watch, ${SPEED}x speed"
+fi
+agent footpod
+agent watch
 # shellcheck disable=SC2154
 wait "$pid_footpod" "$pid_watch" || {
 	echo "an agent failed; see $W/agent-*.log"; exit 1; }

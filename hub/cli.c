@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include "stride/protocol.h"
 #include "cli.h"
 #include "fuse.h"
+#include "import.h"
 #include "rules.h"
 #include "store.h"
 
@@ -71,6 +73,7 @@ static int	cli_report(struct cli *, int, char **);
 static int	cli_plan(struct cli *, int, char **);
 static int	cli_plans(struct cli *, int, char **);
 static int	cli_profile(struct cli *, int, char **);
+static int	cli_import(struct cli *, int, char **);
 
 static const struct cli_cmd cli_cmds[] = {
 	{ "runners", 0, 0, "", "list the runners",
@@ -93,6 +96,9 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "profile", 1, 9, "<runner> [--height-cm N] [--cadence N] "
 	    "[--usual LEVEL] [--usual-score N]", "show or set the profile",
 	    CLI_WRITE, cli_profile },
+	{ "import", 2, INT_MAX, "<runner> <file-or-folder>...",
+	    "recorded runs (FIT, TCX, GPX) into sessions",
+	    CLI_WRITE, cli_import },
 	{ "help", 0, 0, "", "this list",
 	    CLI_NOSTORE, cli_help },
 };
@@ -531,6 +537,7 @@ cli_session(struct cli *c, int argc, char **argv)
 	fprintf(o, "%-12s %" PRId64 "\n", "session", s.id);
 	fprintf(o, "%-12s %s\n", "runner", s.runner);
 	fprintf(o, "%-12s %s\n", "state", s.open ? "open" : "closed");
+	fprintf(o, "%-12s %s\n", "source", s.imported ? "import" : "live");
 	fprintf(o, "%-12s %s\n", "start", cli_time(b, sizeof(b),
 	    !s.open && s.sum.end_ms > 0 ? s.sum.start_ms : s.start_ms, 0));
 	if (s.open) {
@@ -1054,6 +1061,126 @@ cli_profile(struct cli *c, int argc, char **argv)
 	else
 		fprintf(o, "%-12s -\n", "usual_score");
 	return CLI_OK;
+}
+
+/* ---- history import ---- */
+
+/* "[k/n] path: " before each file's outcome. */
+static void
+cli_import_head(FILE *o, size_t k, size_t n, const char *path)
+{
+	fprintf(o, "[%zu/%zu] %s: ", k, n, path);
+}
+
+/*
+ * import <runner> <file-or-folder>...: every FIT, TCX and GPX file into a
+ * closed session of the runner (created if new), one line per file, then
+ * the totals. The hub, running or at its next start, makes the plan
+ * (hub/import.h). Exit 1 if any file was refused; the others still count.
+ */
+static int
+cli_import(struct cli *c, int argc, char **argv)
+{
+	struct import_list	 l;
+	struct import_result	 r;
+	struct store_import	 im;
+	struct session_summary	*added = NULL;
+	struct activity_err	 ae;
+	struct activity		*a;
+	FILE			*o = c->out;
+	char			 err[512], b[CLI_BUF], d[CLI_BUF];
+	int64_t			 rid;
+	size_t			 i, nruns = 0;
+	int			 k, rc = CLI_FAIL, cad = 0;
+
+	memset(&l, 0, sizeof(l));
+	memset(&im, 0, sizeof(im));
+	if (!stride_id_valid(argv[0], strlen(argv[0])))
+		return cli_bad(c, "not a runner id", argv[0]);
+	for (k = 1; k < argc; k++) {
+		if (import_list_add(&l, argv[k], err, sizeof(err)) == -1) {
+			log_warnx("import: %s", err);
+			goto done;
+		}
+	}
+	if (l.n == 0) {
+		log_warnx("import: no FIT, TCX or GPX file found (%zu other "
+		    "file%s)", l.ignored, l.ignored == 1 ? "" : "s");
+		goto done;
+	}
+	if (store_runner_get(c->st, argv[0], 1, &rid) != 0 ||
+	    (added = calloc(l.n, sizeof(*added))) == NULL)
+		goto done;
+	im.runner_id = rid;
+	for (i = 0; i < l.n; i++) {
+		cli_import_head(o, i + 1, l.n, l.path[i]);
+		im.files++;
+		if ((a = activity_load(l.path[i], &ae)) == NULL) {
+			fprintf(o, "refused: %s\n", activity_strerror(&ae, err,
+			    sizeof(err)));
+			im.refused++;
+			fflush(o);
+			continue;
+		}
+		(void)import_activity(c->st, rid, argv[0], a, &r);
+		activity_free(a);
+		switch (r.status) {
+		case IMPORT_ADDED:
+			added[im.added++] = r.sum;
+			fprintf(o, "%.2f km, %s, ", r.sum.distance_m / 1000.0,
+			    cli_dur(d, sizeof(d), r.sum.moving_s));
+			if (r.sum.avg_cadence_spm > 0)
+				fprintf(o, "%.0f spm, ", r.sum.avg_cadence_spm);
+			else
+				fprintf(o, "- spm, ");
+			fprintf(o, "%s: session %" PRId64 "\n", cli_time(b,
+			    sizeof(b), r.sum.start_ms, 0), r.session_id);
+			break;
+		case IMPORT_SAME_RUN:
+			im.skipped++;
+			fprintf(o, "%s: the same run as session %" PRId64
+			    " (%s): skipped\n", cli_time(b, sizeof(b),
+			    r.start_ms, 0), r.session_id, r.same_imported ?
+			    "imported" : "live");
+			break;
+		case IMPORT_REFUSED:
+			im.refused++;
+			fprintf(o, "refused: %s\n", r.why);
+			break;
+		case IMPORT_FAILED:
+		default:
+			/* The store's reason is logged; the rest would fail
+			 * the same way. */
+			fprintf(o, "store error: import stopped\n");
+			goto done;
+		}
+		fflush(o);
+	}
+	im.t_ms = clock_now_ms();
+	if (import_end(c->st, &im, added, im.added, &cad) == -1)
+		goto done;
+	fprintf(o, "import %s: %" PRIu32 " file%s, %" PRIu32 " added, %"
+	    PRIu32 " skipped (same run), %" PRIu32 " refused", argv[0],
+	    im.files, im.files == 1 ? "" : "s", im.added, im.skipped,
+	    im.refused);
+	if (l.ignored > 0)
+		fprintf(o, "; %zu other file%s ignored", l.ignored,
+		    l.ignored == 1 ? "" : "s");
+	fprintf(o, "\n");
+	if (cad > 0) {
+		(void)import_usual_cadence(added, im.added, &nruns);
+		fprintf(o, "profile %s: usual cadence %d spm (median of %zu "
+		    "flat run%s)\n", argv[0], cad, nruns, nruns == 1 ? "" :
+		    "s");
+	}
+	if (im.added > 0)
+		fprintf(o, "plan %s: the hub makes the new plan within a "
+		    "second, or when it next starts\n", argv[0]);
+	rc = im.refused > 0 ? CLI_FAIL : CLI_OK;
+done:
+	free(added);
+	import_list_free(&l);
+	return rc;
 }
 
 int

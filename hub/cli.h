@@ -3,10 +3,11 @@
  *
  * Each command opens its own store handle (WAL: it reads the last committed
  * state while the hub writes), read-only except for `report` and `profile`,
- * which write one row (and refuse a store file that does not exist), and
- * prints to stdout. Commands are
- * rows of one table in cli.c ({name, min args, max args, usage, help,
- * flags, function}); a command of two words ("device add") is a row too.
+ * which write one row, and `import`, one short transaction per file (all
+ * three refuse a store file that does not exist), and prints to stdout.
+ * Commands are rows of one table in cli.c ({name, min args, max args,
+ * usage, help, flags, function}); a command of two words ("device add") is
+ * a row too.
  *
  * Output is for people and for scripts, and kept stable:
  * - Tables (runners, devices, sessions, the tables in `session`) are one
@@ -37,6 +38,20 @@
  *   the report in the store within its next tick (hub/plan.h).
  * - `profile <runner> [...]`: sets what is given, then "key value" lines
  *   (runner, height, cadence, usual, usual_score; "-" unknown).
+ * - `import <runner> <file-or-folder>...` (hub/import.h): one line per
+ *   activity file, "[k/n] PATH: " then one of
+ *     "D km, H:MM:SS, C spm, START: session ID"   (added; C "-" if none;
+ *                                                   H:MM:SS moving time)
+ *     "START: the same run as session ID (imported|live): skipped"
+ *     "refused: REASON"
+ *     "store error: import stopped"                (then exit 1)
+ *   then "import <runner>: N files, A added, S skipped (same run), R
+ *   refused[; I other files ignored]", then, if the profile had no usual
+ *   cadence and flat runs gave one, "profile <runner>: usual cadence C spm
+ *   (median of K flat runs)", then, if anything was added, a "plan
+ *   <runner>: ..." line. The runner is created if new. Exit 1 if any file
+ *   was refused (the others are imported all the same).
+ * - `session <id>` has a "source live|import" line.
  * Times are UTC, ISO 8601 ("2024-05-01T07:00:00Z"), durations h:mm:ss.
  *
  * Exit status: 0 done, 1 failed (no such session or runner, store error;

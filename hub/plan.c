@@ -62,6 +62,7 @@ struct planner {
 	struct plan_marks	 work;		/* being done by plan_run */
 	int64_t			 sym_seen;	/* newest report id polled;
 						   -1: catch up first */
+	int64_t			 imp_seen;	/* newest import run polled */
 	struct session_summary	*ss;		/* RULES_SESSIONS_MAX */
 	size_t			 nss;
 	struct rules_symptom	*sy;		/* RULES_SYMPTOMS_MAX */
@@ -418,26 +419,33 @@ plan_send(struct planner *pl, struct store *st, const struct plan_mark_ent *e,
 
 /* ---- the run ---- */
 
-/* Reports the hub did not receive itself (plan.h). */
+/* Reports and imported sessions the hub did not receive itself
+ * (plan.h). */
 static void
 plan_poll(struct planner *pl, struct store *st)
 {
-	int64_t	last;
-	int	rc;
+	int64_t	last, imp;
+	int	rc = 0;
 
-	if (store_symptom_last_id(st, &last) == -1)
+	if (store_symptom_last_id(st, &last) == -1 ||
+	    store_import_last_id(st, &imp) == -1)
 		return;
 	if (pl->sym_seen < 0)
 		rc = store_plans_stale_walk(st, plan_mark_cb, pl);
-	else if (last > pl->sym_seen)
-		rc = store_symptom_runners_walk(st, pl->sym_seen,
-		    plan_mark_cb, pl);
-	else
-		return;
-	/* Read last first, walk from the old mark: a report committed in
+	else {
+		if (last > pl->sym_seen)
+			rc = store_symptom_runners_walk(st, pl->sym_seen,
+			    plan_mark_cb, pl);
+		if (rc == 0 && imp > pl->imp_seen)
+			rc = store_import_runners_walk(st, pl->imp_seen,
+			    plan_mark_cb, pl);
+	}
+	/* Read the ids first, walk from the old marks: a row committed in
 	 * between is found now or on the next poll, never missed. */
-	if (rc == 0)
+	if (rc == 0) {
 		pl->sym_seen = last;
+		pl->imp_seen = imp;
+	}
 }
 
 /* Was runner_id recomputed into a new plan in this run? */

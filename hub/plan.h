@@ -13,7 +13,9 @@
  * Reports the hub did not receive itself (typed at `stridehub report`,
  * which writes the store directly) are found by polling: each tick, one
  * index seek for the newest report id; when it moved, the runners with
- * newer reports are recomputed. The first poll after start-up also
+ * newer reports are recomputed. Sessions imported from files (`stridehub
+ * import`, which also writes the store directly) are found the same way,
+ * by the newest import-run id (store.h). The first poll after start-up also
  * recomputes every runner whose plan has not seen all of their closed
  * sessions and reports (anything missed while the hub was down). Each
  * stored plan records what it had seen, so a recompute with nothing new

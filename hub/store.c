@@ -42,6 +42,15 @@
  *    plan is stale: at start-up, and when a report it did not receive
  *    itself (one typed at the CLI) appears.
  *
+ * 8. History import (migration 3): `stridehub import` writes closed
+ *    sessions itself, one short transaction per file, marked imported.
+ *    The hub, which did not make them, learns of them from the imports
+ *    table: one row per import run, written last, whose newest id its
+ *    tick polls (one seek to the end of the rowid B-tree, as for
+ *    symptoms). A run that dies before its row is written is caught by
+ *    the hub's start-up catch-up (the runner's closed-session count has
+ *    grown past what its plan has seen) or by the next import.
+ *
  * Threading: a struct store is used by one thread at a time. Readers in
  * other processes (the admin commands) open their own handle (read-only,
  * or read-write for `report` and `profile`) and see the last committed
@@ -183,6 +192,23 @@ static const char *const store_migrations[] = {
 	"DROP TABLE symptoms;"
 	"ALTER TABLE symptoms_v2 RENAME TO symptoms;"
 	"CREATE INDEX symptoms_runner ON symptoms(runner_id, t_ms);",
+
+	/*
+	 * 3: history import (`stridehub import`, hub/import.c). A session
+	 * made from a file is marked imported. Each import run leaves one
+	 * row in imports when it ends: the hub polls its newest id, as it
+	 * polls symptoms for reports typed at the CLI, and recomputes the
+	 * plan of each runner with a newer row (design note 8).
+	 */
+	"ALTER TABLE sessions ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE imports("
+	"  id INTEGER PRIMARY KEY,"
+	"  runner_id INTEGER NOT NULL REFERENCES runners(id),"
+	"  t_ms INTEGER NOT NULL,"	/* when the import ran (CLI clock) */
+	"  files INTEGER NOT NULL,"
+	"  added INTEGER NOT NULL,"
+	"  skipped INTEGER NOT NULL,"
+	"  refused INTEGER NOT NULL);",
 };
 #define STORE_SCHEMA_VERSION \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -220,6 +246,11 @@ enum store_stmt {
 	STORE_SYMPTOM_LAST,
 	STORE_SYMPTOM_RUNNERS,
 	STORE_PLANS_STALE,
+	STORE_SESSIONS_NEAR,
+	STORE_SESSION_IMPORTED,
+	STORE_IMPORT_PUT,
+	STORE_IMPORT_LAST,
+	STORE_IMPORT_RUNNERS,
 	STORE_STMT_COUNT
 };
 
@@ -234,7 +265,7 @@ enum store_stmt {
 	"s.avg_speed, s.max_speed, s.avg_cadence, s.avg_step, " \
 	"s.band_s_0, s.band_s_1, s.band_s_2, s.band_s_3, s.band_s_4, " \
 	"s.band_m_0, s.band_m_1, s.band_m_2, s.band_m_3, s.band_m_4, " \
-	"s.ungraded_s, s.samples, s.devices"
+	"s.ungraded_s, s.samples, s.devices, s.imported"
 
 /* Columns read by store_symptom_row(), in this order. */
 #define STORE_SYMPTOM_COLS \
@@ -338,6 +369,19 @@ static const char *const store_sql[STORE_STMT_COUNT] = {
 	    " OR (SELECT coalesce(max(y.id), 0) FROM symptoms y"
 	    " WHERE y.runner_id = r.id) > coalesce(p.seen_symptom, 0)"
 	    " ORDER BY r.id",
+	/* A range of the sessions_runner index. */
+	[STORE_SESSIONS_NEAR] = "SELECT " STORE_SESSION_COLS
+	    " FROM sessions s JOIN runners r ON r.id = s.runner_id"
+	    " WHERE s.runner_id = ?1 AND s.start_ms >= ?2 AND s.start_ms <= ?3"
+	    " ORDER BY s.start_ms, s.id",
+	[STORE_SESSION_IMPORTED] = "UPDATE sessions SET imported = 1"
+	    " WHERE id = ?1",
+	[STORE_IMPORT_PUT] = "INSERT INTO imports(runner_id, t_ms, files,"
+	    " added, skipped, refused) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[STORE_IMPORT_LAST] = "SELECT coalesce(max(id), 0) FROM imports",
+	[STORE_IMPORT_RUNNERS] = "SELECT DISTINCT i.runner_id, r.name"
+	    " FROM imports i JOIN runners r ON r.id = i.runner_id"
+	    " WHERE i.id > ?1 ORDER BY i.runner_id",
 };
 
 struct store {
@@ -482,6 +526,7 @@ store_session_row(sqlite3_stmt *q, struct store_session *s)
 		return -1;
 	m->samples = (uint32_t)samples;
 	m->devices = (uint32_t)devices;
+	s->imported = sqlite3_column_int64(q, 28) != 0;
 	return 0;
 }
 
@@ -1698,4 +1743,89 @@ store_plans_stale_walk(struct store *st,
 {
 	return store_runner_ids(st, st->stmt[STORE_PLANS_STALE],
 	    "stale plans", cb, arg);
+}
+
+/* ---- History import (design note 8) ---- */
+
+int
+store_sessions_near(struct store *st, int64_t runner_id, int64_t from_ms,
+    int64_t to_ms, int (*cb)(void *, const struct store_session *), void *arg)
+{
+	sqlite3_stmt		*q = st->stmt[STORE_SESSIONS_NEAR];
+	struct store_session	 s;
+	int			 rc, ret = 0;
+
+	sqlite3_bind_int64(q, 1, runner_id);
+	sqlite3_bind_int64(q, 2, from_ms);
+	sqlite3_bind_int64(q, 3, to_ms);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (store_session_row(q, &s) == -1) {
+			log_warnx("store: session %lld: bad row in file, "
+			    "skipped", (long long)sqlite3_column_int64(q, 0));
+			continue;
+		}
+		if ((ret = cb(arg, &s)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = store_fail(st, "sessions near");
+	sqlite3_reset(q);
+	return ret;
+}
+
+int
+store_session_imported(struct store *st, int64_t id)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_SESSION_IMPORTED];
+	int		 rc;
+
+	sqlite3_bind_int64(q, 1, id);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return store_changed_one(st, rc, "session imported", id);
+}
+
+int
+store_import_put(struct store *st, const struct store_import *im,
+    int64_t *id)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_IMPORT_PUT];
+	int		 rc;
+
+	sqlite3_bind_int64(q, 1, im->runner_id);
+	sqlite3_bind_int64(q, 2, im->t_ms);
+	sqlite3_bind_int64(q, 3, im->files);
+	sqlite3_bind_int64(q, 4, im->added);
+	sqlite3_bind_int64(q, 5, im->skipped);
+	sqlite3_bind_int64(q, 6, im->refused);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "import put");
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_import_last_id(struct store *st, int64_t *id)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_IMPORT_LAST];
+	int		 rc;
+
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : store_fail(st, "import last id");
+}
+
+int
+store_import_runners_walk(struct store *st, int64_t after_id,
+    int (*cb)(void *, int64_t, const char *), void *arg)
+{
+	sqlite3_stmt *q = st->stmt[STORE_IMPORT_RUNNERS];
+
+	sqlite3_bind_int64(q, 1, after_id);
+	return store_runner_ids(st, q, "import runners", cb, arg);
 }

@@ -7,8 +7,9 @@
  * caller between store_begin() and store_commit(); every statement is
  * prepared once at open. One long-lived writer (the hub's worker thread)
  * per file; the admin commands open their own handle, read-only except for
- * the few that write a row (`report`, `profile`), which SQLite's write lock
- * serialises with the hub's batches.
+ * the few that write (`report`, `profile`, and `import`, one short
+ * transaction per file), which SQLite's write lock serialises with the
+ * hub's batches.
  *
  * Samples are kept compactly: one row per telemetry message, its samples
  * packed by chunk.c, keyed by (session, device, epoch, seq) so a session is
@@ -51,6 +52,8 @@ struct store_session {
 	int64_t		last_t_ms;
 	int64_t		stop_ms;	/* 0 if no stop event */
 	struct session_summary sum;	/* valid when !open */
+	int		imported;	/* 1: made by `stridehub import` from
+					   a file, not by the hub */
 };
 
 struct store_runner {
@@ -206,6 +209,38 @@ int	store_symptom_runners_walk(struct store *, int64_t after_id,
 /* Runners whose newest plan has not seen all their closed sessions and
  * reports (or who have none but have either). Scans every runner. */
 int	store_plans_stale_walk(struct store *,
+	    int (*cb)(void *, int64_t runner_id, const char *runner),
+	    void *arg);
+
+/*
+ * History import (hub/import.c; store.c design note 8).
+ *
+ * store_sessions_near: the runner's sessions (open or closed, live or
+ * imported) whose start_ms lies in [from_ms, to_ms], by start; a cb
+ * returning non-zero stops the walk and that value is returned.
+ * store_session_imported: mark a session as made from a file.
+ * store_import_put: the record of one import run, written when it ends;
+ * *id (if not NULL) gets its id, which only grows.
+ * store_import_last_id: the newest such id of all runners (0: none); one
+ * index seek, for the hub's tick.
+ * store_import_runners_walk: runners with an import run above after_id.
+ */
+struct store_import {
+	int64_t		runner_id;
+	int64_t		t_ms;		/* when it ran */
+	uint32_t	files;		/* activity files tried */
+	uint32_t	added;		/* sessions made */
+	uint32_t	skipped;	/* already there (same run) */
+	uint32_t	refused;	/* unreadable, or not a run */
+};
+int	store_sessions_near(struct store *, int64_t runner_id, int64_t from_ms,
+	    int64_t to_ms, int (*cb)(void *, const struct store_session *),
+	    void *arg);
+int	store_session_imported(struct store *, int64_t id);
+int	store_import_put(struct store *, const struct store_import *im,
+	    int64_t *id);
+int	store_import_last_id(struct store *, int64_t *id);
+int	store_import_runners_walk(struct store *, int64_t after_id,
 	    int (*cb)(void *, int64_t runner_id, const char *runner),
 	    void *arg);
 
