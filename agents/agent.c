@@ -412,6 +412,33 @@ agent_send_event(struct link *l, enum stride_event type, int64_t t_ms)
 	return link_send(l, &m);
 }
 
+/* The stop of a run; a watch that followed its plan adds how often each
+ * cue fired, so the hub records them with the session. */
+static int
+agent_send_stop(struct link *l, int64_t t_ms, const struct agent_plan *ap)
+{
+	struct stride_msg	m;
+	enum stride_cue		w;
+	int			k;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = STRIDE_KIND_EVENT;
+	m.u.ev.t_ms = t_ms;
+	m.u.ev.type = STRIDE_EVENT_STOP;
+	if (ap->cues_on) {
+		m.u.ev.has_cues = 1;
+		for (k = CUE_NONE + 1; k < CUE_COUNT; k++) {
+			/* By name: the wire's list and cues.c's may differ. */
+			w = stride_cue_parse(cue_name((enum cue_kind)k));
+			if (w == STRIDE_CUE_NONE)
+				continue;
+			m.u.ev.cues[w] = ap->cues.count[k] > STRIDE_CUE_COUNT_MAX ?
+			    STRIDE_CUE_COUNT_MAX : (uint16_t)ap->cues.count[k];
+		}
+	}
+	return link_send(l, &m);
+}
+
 /* A run's samples, from one of the sources. */
 struct agent_src {
 	struct gen	 gen;
@@ -604,7 +631,7 @@ agent_run(const struct agent_config *c, struct link *l,
 		log_info("agent: interrupted: stopping the run");
 	if (tel.u.tel.n > 0 && link_send(l, &tel) == -1)
 		ok = 0;
-	if (agent_send_event(l, STRIDE_EVENT_STOP, last_t) == -1)
+	if (agent_send_stop(l, last_t, ap) == -1)
 		ok = 0;
 	agent_cues_end(ap);
 	agent_src_close(src);

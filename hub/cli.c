@@ -521,6 +521,26 @@ cli_show_summary(FILE *o, const struct session_summary *m)
 	}
 }
 
+/* "cues  cadence_low=2 pain_stop=1 ...": the live cues the watch gave,
+ * when a device reported them with its stop. */
+static int
+cli_show_cues(struct cli *c, int64_t id)
+{
+	uint32_t	n[STRIDE_CUE_COUNT];
+	int		any, k;
+
+	if (store_session_cues(c->st, id, n, &any) == -1)
+		return CLI_FAIL;
+	if (!any)
+		return CLI_OK;
+	fprintf(c->out, "%-12s", "cues");
+	for (k = STRIDE_CUE_NONE + 1; k < STRIDE_CUE_COUNT; k++)
+		fprintf(c->out, " %s=%" PRIu32,
+		    stride_cue_name((enum stride_cue)k), n[k]);
+	fputc('\n', c->out);
+	return CLI_OK;
+}
+
 static int
 cli_session(struct cli *c, int argc, char **argv)
 {
@@ -548,6 +568,8 @@ cli_session(struct cli *c, int argc, char **argv)
 		fprintf(o, "%-12s %s\n", "summary", "pending");
 	} else
 		cli_show_summary(o, &s.sum);
+	if ((rc = cli_show_cues(c, s.id)) != CLI_OK)
+		goto done;
 	rc = store_session_samples(c->st, s.id, cli_show_device, &w) == 0 ?
 	    CLI_OK : CLI_FAIL;
 done:

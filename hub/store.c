@@ -209,6 +209,17 @@ static const char *const store_migrations[] = {
 	"  added INTEGER NOT NULL,"
 	"  skipped INTEGER NOT NULL,"
 	"  refused INTEGER NOT NULL);",
+
+	/*
+	 * 4: the live cues a watch gave during a session, counted per cue
+	 * (stride_cue) and sent with its stop event.
+	 */
+	"CREATE TABLE session_cues("
+	"  session_id INTEGER NOT NULL REFERENCES sessions(id),"
+	"  device_id INTEGER NOT NULL REFERENCES devices(id),"
+	"  cue INTEGER NOT NULL,"
+	"  count INTEGER NOT NULL,"
+	"  PRIMARY KEY(session_id, device_id, cue)) WITHOUT ROWID;",
 };
 #define STORE_SCHEMA_VERSION \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -251,6 +262,8 @@ enum store_stmt {
 	STORE_IMPORT_PUT,
 	STORE_IMPORT_LAST,
 	STORE_IMPORT_RUNNERS,
+	STORE_CUES_PUT,
+	STORE_CUES_OF,
 	STORE_STMT_COUNT
 };
 
@@ -317,6 +330,11 @@ static const char *const store_sql[STORE_STMT_COUNT] = {
 	    " WHERE s.id = ?1",
 	[STORE_EVENT_PUT] = "INSERT INTO events(session_id, device_id,"
 	    " t_ms, type) VALUES(?1, ?2, ?3, ?4)",
+	/* A second stop from the same device replaces the first's counts. */
+	[STORE_CUES_PUT] = "INSERT OR REPLACE INTO session_cues(session_id,"
+	    " device_id, cue, count) VALUES(?1, ?2, ?3, ?4)",
+	[STORE_CUES_OF] = "SELECT cue, sum(count) FROM session_cues"
+	    " WHERE session_id = ?1 GROUP BY cue",
 	[STORE_SYMPTOM_PUT] = "INSERT INTO symptoms(runner_id, device_id,"
 	    " session_id, t_ms, when_, level, score)"
 	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -1201,6 +1219,53 @@ store_event_put(struct store *st, int64_t session_id, int64_t device_id,
 	sqlite3_reset(q);
 	if (rc != SQLITE_DONE)
 		return store_fail(st, "event put");
+	return 0;
+}
+
+int
+store_cues_put(struct store *st, int64_t session_id, int64_t device_id,
+    const uint16_t counts[STRIDE_CUE_COUNT])
+{
+	sqlite3_stmt	*q = st->stmt[STORE_CUES_PUT];
+	int		 cue, rc;
+
+	for (cue = STRIDE_CUE_NONE + 1; cue < STRIDE_CUE_COUNT; cue++) {
+		sqlite3_bind_int64(q, 1, session_id);
+		sqlite3_bind_int64(q, 2, device_id);
+		sqlite3_bind_int(q, 3, cue);
+		sqlite3_bind_int(q, 4, counts[cue]);
+		rc = sqlite3_step(q);
+		sqlite3_reset(q);
+		if (rc != SQLITE_DONE)
+			return store_fail(st, "cues put");
+	}
+	return 0;
+}
+
+int
+store_session_cues(struct store *st, int64_t session_id,
+    uint32_t totals[STRIDE_CUE_COUNT], int *any)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_CUES_OF];
+	int64_t		 cue, n;
+	int		 rc;
+
+	memset(totals, 0, STRIDE_CUE_COUNT * sizeof(totals[0]));
+	*any = 0;
+	sqlite3_bind_int64(q, 1, session_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		cue = sqlite3_column_int64(q, 0);
+		n = sqlite3_column_int64(q, 1);
+		/* Rows from the file are checked like any input. */
+		if (cue <= STRIDE_CUE_NONE || cue >= STRIDE_CUE_COUNT || n < 0 ||
+		    n > UINT32_MAX)
+			continue;
+		totals[cue] = (uint32_t)n;
+		*any = 1;
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "cues of session");
 	return 0;
 }
 

@@ -155,6 +155,14 @@ int	store_session_get(struct store *, int64_t id, struct store_session *out);
 
 int	store_event_put(struct store *, int64_t session_id, int64_t device_id,
 	    int64_t t_ms, enum stride_event type);
+/* A device's live-cue counts for a session (from its stop event), indexed
+ * by enum stride_cue; stored again, they replace the earlier ones. */
+int	store_cues_put(struct store *, int64_t session_id, int64_t device_id,
+	    const uint16_t counts[STRIDE_CUE_COUNT]);
+/* The session's cue counts summed over its devices; *any is 0 if no device
+ * reported any. */
+int	store_session_cues(struct store *, int64_t session_id,
+	    uint32_t totals[STRIDE_CUE_COUNT], int *any);
 /* A symptom report. device_id <= 0: typed at the CLI (no device);
  * session_id <= 0: none. */
 int	store_symptom_put(struct store *, int64_t runner_id, int64_t device_id,

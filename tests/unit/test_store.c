@@ -509,6 +509,31 @@ test_chunks_and_sessions(void)
 	CHECK(store_event_put(st, sid, pod.id, T0, STRIDE_EVENT_NONE) == -1);
 	CHECK(store_event_put(st, sid, pod.id, T0, STRIDE_EVENT_COUNT) == -1);
 	CHECK(store_event_put(st, 987654, pod.id, T0, STRIDE_EVENT_LAP) == -1);
+
+	/* Cue counts: none yet, then summed over devices; a device's second
+	 * stop replaces its first counts rather than adding to them. */
+	{
+		uint16_t	c1[STRIDE_CUE_COUNT] = { 0 }, c2[STRIDE_CUE_COUNT] = { 0 };
+		uint32_t	tot[STRIDE_CUE_COUNT];
+		int		any = -1;
+
+		CHECK(store_session_cues(st, sid, tot, &any) == 0 && any == 0);
+		c1[STRIDE_CUE_CADENCE_LOW] = 2;
+		c1[STRIDE_CUE_PAIN_STOP] = 1;
+		c2[STRIDE_CUE_CADENCE_LOW] = 5;
+		CHECK(store_cues_put(st, sid, pod.id, c1) == 0);
+		CHECK(store_cues_put(st, sid, watch.id, c2) == 0);
+		CHECK(store_session_cues(st, sid, tot, &any) == 0 && any == 1);
+		CHECK(tot[STRIDE_CUE_CADENCE_LOW] == 7);
+		CHECK(tot[STRIDE_CUE_PAIN_STOP] == 1);
+		CHECK(tot[STRIDE_CUE_SPEED_HIGH] == 0);
+		c1[STRIDE_CUE_CADENCE_LOW] = 3;
+		CHECK(store_cues_put(st, sid, pod.id, c1) == 0);
+		CHECK(store_session_cues(st, sid, tot, &any) == 0);
+		CHECK(tot[STRIDE_CUE_CADENCE_LOW] == 8);
+		/* References are enforced here too. */
+		CHECK(store_cues_put(st, 987654, pod.id, c1) == -1);
+	}
 	CHECK(store_symptom_put(st, a, watch.id, sid, T0 + 60000,
 	    STRIDE_WHEN_DURING, STRIDE_LEVEL_AWARE, 3) == 0);
 	CHECK(store_symptom_put(st, a, watch.id, 0, T0 + 86400000,
