@@ -32,6 +32,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "jsonscan.h"
 #include "stride/plan.h"
 #include "stride/protocol.h"
 
@@ -313,61 +314,7 @@ plan_encode(const struct plan *p, char *buf, size_t cap)
 static int
 plan_prescan(const unsigned char *p, size_t len, const char **why)
 {
-	size_t	i;
-	int	depth = 0, in_str = 0;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = p[i];
-
-		if (c == '\\') {
-			*why = "escape in JSON";
-			return -1;
-		}
-		if (in_str) {
-			if (c == '"')
-				in_str = 0;
-			else if (c < 0x20 || c > 0x7e) {
-				*why = "string not printable ASCII";
-				return -1;
-			}
-			continue;
-		}
-		switch (c) {
-		case '"':
-			in_str = 1;
-			break;
-		case '{':
-		case '[':
-			if (++depth > PLAN_JSON_DEPTH_MAX) {
-				*why = "nesting too deep";
-				return -1;
-			}
-			break;
-		case '}':
-		case ']':
-			if (--depth < 0) {
-				*why = "unbalanced brackets";
-				return -1;
-			}
-			break;
-		case ' ':
-		case '\t':
-		case '\n':
-		case '\r':
-			break;
-		default:
-			if (c < 0x20 || c > 0x7e) {
-				*why = "invalid byte outside string";
-				return -1;
-			}
-			break;
-		}
-	}
-	if (in_str || depth > 0) {
-		*why = "truncated JSON";
-		return -1;
-	}
-	return 0;
+	return json_prescan(p, len, PLAN_JSON_DEPTH_MAX, JSONSCAN_ASCII, why);
 }
 
 /* Refuse a key that appears twice in any object of the tree under v.
