@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "ha.h"
 #include "stride/log.h"
 #include "stride/topic.h"
 
@@ -39,6 +40,10 @@ static const struct config_key config_keys[] = {
 	{ "queue_bytes",	CT_BYTES, N(queue_bytes),	65536, 1LL << 32 },
 	{ "verbose",		CT_BOOL,  N(verbose),		0, 1 },
 	{ "exit_idle_ms",	CT_MS,	  N(exit_idle_ms),	0, 86400000 },
+	{ "ha",			CT_BOOL,  N(ha),		0, 1 },
+	{ "ha_discovery_prefix", CT_STR,  S(ha_discovery_prefix), 0, 0 },
+	{ "ha_live_interval_ms", CT_MS,	  N(ha_live_interval_ms),
+	    HA_LIVE_INTERVAL_MS_MIN, HA_LIVE_INTERVAL_MS_MAX },
 };
 #undef S
 #undef N
@@ -56,6 +61,20 @@ config_defaults(struct hub_config *c)
 	c->grace_ms = 10000;
 	c->ack_interval_ms = 1000;
 	c->queue_bytes = 32u << 20;
+	c->ha = 1;
+	snprintf(c->ha_discovery_prefix, sizeof(c->ha_discovery_prefix), "%s",
+	    HA_DISCOVERY_PREFIX_DEFAULT);
+	c->ha_live_interval_ms = HA_LIVE_INTERVAL_MS_DEFAULT;
+}
+
+void
+config_ha_params(const struct hub_config *c, struct ha_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->prefix = c->prefix;
+	p->discovery_prefix = c->ha_discovery_prefix;
+	p->sw_version = NULL;
+	p->live_interval_ms = c->ha_live_interval_ms;
 }
 
 int
@@ -203,6 +222,16 @@ config_check(const struct hub_config *c)
 	if (c->db_path[0] == '\0') {
 		log_warnx("config: db is empty");
 		return -1;
+	}
+	if (c->ha) {
+		struct ha_params	 hp;
+		const char		*why;
+
+		config_ha_params(c, &hp);
+		if (ha_params_check(&hp, &why) == -1) {
+			log_warnx("config: Home Assistant: %s", why);
+			return -1;
+		}
 	}
 	return 0;
 }

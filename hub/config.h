@@ -27,6 +27,12 @@ struct hub_config {
 	int64_t	ack_interval_ms;		/* at most one ack per device per: 1000 */
 	size_t	queue_bytes;			/* Paho -> worker bound: 32 MiB */
 	int	verbose;
+	/* Home Assistant (docs/homeassistant.md): discovery, states, the
+	 * report input. On by default: pointed at a broker where HA listens,
+	 * runners appear in HA with nothing typed. */
+	int	ha;				/* yes */
+	char	ha_discovery_prefix[STRIDE_PREFIX_MAX + 1]; /* homeassistant */
+	int64_t	ha_live_interval_ms;		/* live values per runner: 5000 */
 	/* Benchmarks only: exit once idle this long after the first message. */
 	int64_t	exit_idle_ms;			/* 0: never */
 };
@@ -44,5 +50,9 @@ int	config_set(struct hub_config *c, const char *key, const char *value,
 
 /* Check the whole config for consistency. Returns 0 or -1 after logging. */
 int	config_check(const struct hub_config *c);
+
+/* The Home Assistant parameters of c (strings borrowed from c). */
+struct ha_params;
+void	config_ha_params(const struct hub_config *c, struct ha_params *p);
 
 #endif

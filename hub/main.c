@@ -6,10 +6,6 @@
  * on SIGINT/SIGTERM stop them in the order that loses nothing: stop taking
  * messages from the broker, drain the queue, commit, close the store.
  */
-#define _DEFAULT_SOURCE	/* syscall(2), for the thread id */
-#include <sys/resource.h>
-#include <sys/syscall.h>
-
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,19 +27,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	quit = 1;
-}
-
-/*
- * The worker (this thread) runs below the MQTT edge's threads: when both
- * want the CPU, moving the backlog off the broker comes first and the
- * bounded queue absorbs the difference; the worker catches up in the gaps.
- * Linux applies nice values per thread, so only this thread is lowered.
- */
-static void
-worker_yield_to_network(void)
-{
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) == -1)
-		log_warn("setpriority");
 }
 
 static void
@@ -95,8 +78,11 @@ run_daemon(const struct hub_config *c)
 		fatalx("could not load state from %s", c->db_path);
 	log_info("stridehub %s: broker %s:%d, prefix %s, store %s",
 	    STRIDE_VERSION, c->host, c->port, c->prefix, c->db_path);
+	if (c->ha)
+		log_info("Home Assistant: discovery under %s/, live values "
+		    "every %lld ms (ha = no turns it off)",
+		    c->ha_discovery_prefix, (long long)c->ha_live_interval_ms);
 
-	worker_yield_to_network();
 	hub_run(h, q, &quit);
 	log_info("stopping: draining what the broker already handed over");
 	/*

@@ -1,5 +1,12 @@
 /*
  * mqtt.c - see mqtt.h.
+ *
+ * Home Assistant (ha.h): with `ha` on, three more subscriptions (the two
+ * command topics and HA's birth topic). Their messages go to the worker
+ * like any other; the only HA check made here is the one that needs what
+ * the queue does not carry, the retained flag: a retained command would
+ * replay at every hub start, so it is dropped (and acked) at the edge.
+ * Telemetry pays one test of msg->retained for it.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -16,13 +23,15 @@
 #include <MQTTAsync.h>
 
 #include "config.h"
+#include "ha.h"
 #include "mqtt.h"
 #include "queue.h"
 #include "stride/log.h"
 #include "stride/protocol.h"
 #include "stride/topic.h"
 
-#define MQTT_FILTERS	4	/* telemetry, event, symptom, status */
+#define MQTT_KINDS	4	/* telemetry, event, symptom, status */
+#define MQTT_FILTERS	(MQTT_KINDS + 3) /* + HA's 2 commands and birth */
 #define MQTT_BUFFERED	100000	/* publishes Paho holds while disconnected */
 
 struct mqtt {
@@ -36,6 +45,10 @@ struct mqtt {
 	unsigned		 win_count;
 	char			 hub_topic[STRIDE_TOPIC_MAX];
 	char			 filters[MQTT_FILTERS][STRIDE_TOPIC_MAX + 48];
+	int			 nfilters;
+	char			 ha_cmd[STRIDE_PREFIX_MAX + 8]; /* "P/ha/"; ""
+						   with ha off */
+	size_t			 ha_cmd_len;
 	char			 username[65];
 	char			 password[256];
 	MQTTAsync_willOptions	 will;
@@ -44,6 +57,7 @@ struct mqtt {
 	struct mqtt_stats	 stats;
 	struct log_rate		 rate_oversized;
 	struct log_rate		 rate_publish;
+	struct log_rate		 rate_retained;
 };
 
 static const char online_json[] = "{\"v\":1,\"state\":\"online\"}";
@@ -56,11 +70,11 @@ mqtt_subscribe(struct mqtt *m)
 	char				*topics[MQTT_FILTERS];
 	int				 qos[MQTT_FILTERS], i, rc;
 
-	for (i = 0; i < MQTT_FILTERS; i++) {
+	for (i = 0; i < m->nfilters; i++) {
 		topics[i] = m->filters[i];
 		qos[i] = 1;
 	}
-	if ((rc = MQTTAsync_subscribeMany(m->client, MQTT_FILTERS, topics, qos,
+	if ((rc = MQTTAsync_subscribeMany(m->client, m->nfilters, topics, qos,
 	    &ro)) != MQTTASYNC_SUCCESS)
 		log_warnx("mqtt: subscribe failed: %s", MQTTAsync_strerror(rc));
 }
@@ -157,6 +171,10 @@ mqtt_on_connected(void *ctx, char *cause)
 	mqtt_subscribe(m);
 	(void)mqtt_publish(m, m->hub_topic, online_json,
 	    sizeof(online_json) - 1, 1, 1);
+	/* Tell the worker, in order with the messages (mqtt.h): it then
+	 * re-announces every runner to Home Assistant. */
+	if (m->ha_cmd_len > 0)
+		(void)queue_push(m->q, "", 0, "", 0);
 }
 
 static void
@@ -188,7 +206,16 @@ mqtt_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *msg)
 	size_t		 tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
 	size_t		 plen = msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0;
 
-	if (plen > STRIDE_PAYLOAD_MAX) {
+	if (msg->retained && m->ha_cmd_len > 0 && tlen > m->ha_cmd_len &&
+	    memcmp(topic, m->ha_cmd, m->ha_cmd_len) == 0) {
+		/* Only the command filters match P/ha/...: see the top. */
+		pthread_mutex_lock(&m->mu);
+		m->stats.ha_retained++;
+		log_rate_warnx(&m->rate_retained,
+		    "mqtt: dropped a Home Assistant command on %.*s: retained "
+		    "command", (int)(tlen > 120 ? 120 : tlen), topic);
+		pthread_mutex_unlock(&m->mu);
+	} else if (plen > STRIDE_PAYLOAD_MAX) {
 		pthread_mutex_lock(&m->mu);
 		m->stats.oversized++;
 		log_rate_warnx(&m->rate_oversized,
@@ -240,8 +267,9 @@ mqtt_open(const struct hub_config *c, struct queue *q)
 	MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer;
 	MQTTAsync_willOptions	 will = MQTTAsync_willOptions_initializer;
 	struct mqtt		*m;
-	enum stride_kind	 kinds[MQTT_FILTERS] = { STRIDE_KIND_TELEMETRY,
+	enum stride_kind	 kinds[MQTT_KINDS] = { STRIDE_KIND_TELEMETRY,
 	    STRIDE_KIND_EVENT, STRIDE_KIND_SYMPTOM, STRIDE_KIND_STATUS };
+	struct ha_params	 hp;
 	char			 filter[STRIDE_TOPIC_MAX];
 	int			 i, rc;
 
@@ -256,17 +284,37 @@ mqtt_open(const struct hub_config *c, struct queue *q)
 	if (topic_build_hub_status(m->hub_topic, sizeof(m->hub_topic),
 	    c->prefix) < 0)
 		goto fail;
-	for (i = 0; i < MQTT_FILTERS; i++) {
-		if (topic_build_filter(filter, sizeof(filter), c->prefix,
-		    kinds[i]) < 0)
-			goto fail;
-		/* Several hubs split the runners through a shared group. */
+	for (i = 0; i < MQTT_KINDS + (c->ha ? 2 : 0); i++) {
+		if (i < MQTT_KINDS) {
+			if (topic_build_filter(filter, sizeof(filter),
+			    c->prefix, kinds[i]) < 0)
+				goto fail;
+		} else {
+			config_ha_params(c, &hp);
+			if (ha_command_filter(&hp, i == MQTT_KINDS ?
+			    HA_CMD_REPORT : HA_CMD_SCORE, filter,
+			    sizeof(filter)) < 0)
+				goto fail;
+		}
+		/* Several hubs split the runners through a shared group
+		 * (commands too: each is one report, stored once). */
 		if (c->shared_group[0] != '\0')
 			snprintf(m->filters[i], sizeof(m->filters[i]),
 			    "$share/%s/%s", c->shared_group, filter);
 		else
 			snprintf(m->filters[i], sizeof(m->filters[i]), "%s",
 			    filter);
+	}
+	m->nfilters = i;
+	if (c->ha) {
+		/* HA's birth goes to every hub: each announces its runners. */
+		config_ha_params(c, &hp);
+		if (ha_birth_topic(&hp, m->filters[m->nfilters],
+		    sizeof(m->filters[0])) < 0)
+			goto fail;
+		m->nfilters++;
+		snprintf(m->ha_cmd, sizeof(m->ha_cmd), "%s/ha/", c->prefix);
+		m->ha_cmd_len = strlen(m->ha_cmd);
 	}
 	if (mqtt_read_password(m, c->password_file) == -1)
 		goto fail;

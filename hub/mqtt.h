@@ -8,6 +8,13 @@
  * into the queue and acknowledged to the broker; from then on the worker
  * owns it. Oversized payloads are dropped here with a log line.
  *
+ * With Home Assistant on (config `ha`), it also subscribes to HA's two
+ * command topics and HA's birth topic (ha.h), drops retained commands
+ * here (the queue does not carry the retained flag), and on every
+ * (re)connect pushes a note into the queue: a message with an empty topic,
+ * which no broker can send (MQTT topics are at least one byte), telling
+ * the worker to re-announce every runner to HA.
+ *
  * Threads: Paho's callbacks run on Paho's threads and touch only the queue
  * and the counters behind mqtt_stats(). mqtt_publish may be called from the
  * worker thread.
@@ -27,6 +34,7 @@ struct mqtt_stats {
 	uint64_t	oversized;	/* dropped at the edge */
 	uint64_t	connects;	/* successful (re)connects */
 	uint64_t	publish_failed;
+	uint64_t	ha_retained;	/* retained HA commands dropped */
 };
 
 /* Create the client and start connecting; does not wait for the broker.

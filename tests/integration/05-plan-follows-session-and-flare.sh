@@ -96,5 +96,11 @@ grep -Eq "^cue [0-9]+:[0-9]{2} pain_stop stop: " "$T/watch2.log" ||
 grep -Eq "^cue [0-9]+:[0-9]{2} distance( stop)?: " "$T/watch2.log" ||
 	fail "no distance cue: plan 2 allows $dist2 m of a 1.6 km run"
 grep -q '"ver":' "$T/ana-watch.plan" || fail "the watch kept no plan file"
+# The hub recorded the cues the watch counted, with the session.
+cued() { [ "$(sql "select count(*) from session_cues where cue = 6 and count >= 1")" -ge 1 ]; }
+wait_for 20 cued || fail "the hub did not record the pain stop cue: $(sql 'select * from session_cues')"
+sid=$(sql "select session_id from session_cues where cue = 6 and count >= 1 limit 1")
+"$HUB" -f "$DB" session "$sid" | grep -Eq "^cues .*pain_stop=[1-9]" ||
+	fail "stridehub session does not show the cues"
 hub_alive || fail "hub died"
 pass "plan 1 ($dist1 m) on both devices, retained; flare -> plan 2 ($dist2 m); cues on the watch"
