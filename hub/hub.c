@@ -1626,12 +1626,16 @@ hub_step(struct hub *h, struct queue *q, int64_t wait_ms, int64_t *last_tick,
 	list = queue_pop_all(q, wait_ms, &count);
 	now = clock_now_ms();
 	if (list != NULL) {
-		if (dc->first_ms == 0)
-			dc->first_ms = clock_mono_ms();
+		/* Count device messages only, not the edge's notes. */
+		uint64_t	before = h->stats.messages;
+		int64_t		taken_ms = clock_mono_ms();
+
 		if (h->batch.open || hub_batch_begin(h) == 0)
 			hub_batch_take(h, list, now);
 		inmsg_free_list(list);
-		dc->count += count;
+		if (h->stats.messages > before && dc->first_ms == 0)
+			dc->first_ms = taken_ms;
+		dc->count += h->stats.messages - before;
 	}
 	if (h->batch.open && (list == NULL || h->batch.count >= HUB_BATCH_MAX ||
 	    clock_mono_ms() - h->batch.start_ms >= HUB_COMMIT_MS)) {
