@@ -24,11 +24,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
+#include "stride/crypto.h"
+#include "stride/keyfile.h"
 #include "stride/log.h"
 #include "stride/plan.h"
 #include "stride/protocol.h"
 #include "cli.h"
+#include "config.h"
 #include "fuse.h"
 #include "import.h"
 #include "rules.h"
@@ -39,6 +43,9 @@
 #define CLI_USAGE	2
 
 #define CLI_BUF		80	/* room for any time, duration or pace we print */
+#define CLI_PATH_MAX	(CONFIG_PATH_MAX + 16)	/* a key dir and a file name */
+#define CLI_PASS_MAX	1024	/* bytes of a passphrase file read */
+#define CLI_HUB_KEY_FILE "hub.key"	/* in the key directory */
 
 enum {
 	CLI_NOSTORE = 1 << 0,	/* runs without opening the store */
@@ -52,6 +59,8 @@ struct cli {
 	const struct cli_cmd	*cmd;
 	struct store		*st;	/* NULL for CLI_NOSTORE */
 	FILE			*out;
+	const char		*prefix;	/* topic prefix */
+	char			 key_dir[CONFIG_PATH_MAX];
 };
 
 struct cli_cmd {
@@ -74,6 +83,11 @@ static int	cli_plan(struct cli *, int, char **);
 static int	cli_plans(struct cli *, int, char **);
 static int	cli_profile(struct cli *, int, char **);
 static int	cli_import(struct cli *, int, char **);
+static int	cli_key_init(struct cli *, int, char **);
+static int	cli_key_show(struct cli *, int, char **);
+static int	cli_device_add(struct cli *, int, char **);
+static int	cli_device_revoke(struct cli *, int, char **);
+static int	cli_device_keys(struct cli *, int, char **);
 
 static const struct cli_cmd cli_cmds[] = {
 	{ "runners", 0, 0, "", "list the runners",
@@ -99,6 +113,19 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "import", 2, INT_MAX, "<runner> <file-or-folder>...",
 	    "recorded runs (FIT, TCX, GPX) into sessions",
 	    CLI_WRITE, cli_import },
+	{ "key init", 0, 2, "[--passphrase-file F]",
+	    "make the hub's identity (keys) in the key directory",
+	    CLI_NOSTORE, cli_key_init },
+	{ "key show", 0, 0, "", "the hub's public key and fingerprints",
+	    CLI_NOSTORE, cli_key_show },
+	{ "device add", 3, 4, "<runner> <device> <stride-dev-pk1:...> "
+	    "[--replace]", "enrol a device's public key",
+	    CLI_WRITE, cli_device_add },
+	{ "device revoke", 2, 2, "<runner> <device>",
+	    "revoke a device's key", CLI_WRITE, cli_device_revoke },
+	{ "device keys", 0, 1, "[runner]",
+	    "devices with their key fingerprint and state",
+	    0, cli_device_keys },
 	{ "help", 0, 0, "", "this list",
 	    CLI_NOSTORE, cli_help },
 };
@@ -1205,9 +1232,379 @@ done:
 	return rc;
 }
 
+/* ---- keys and enrolment (issue 4; docs/security.md "Keys in practice") */
+
+/* <key dir>/hub.key, or -1 (said on stderr) if it does not fit. */
+static int
+cli_hub_key_path(const struct cli *c, char *buf, size_t len)
+{
+	int	n;
+
+	n = snprintf(buf, len, "%s/%s", c->key_dir, CLI_HUB_KEY_FILE);
+	if (n < 0 || (size_t)n >= len) {
+		fprintf(stderr, "stridehub: key directory path too long\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* The hub's public lines: its key text and both short fingerprints. */
+static void
+cli_hub_public(FILE *o, const uint8_t sign_pk[CRYPTO_SIGN_PK_BYTES],
+    const uint8_t kx_pk[CRYPTO_KX_PK_BYTES])
+{
+	char	text[KEYFILE_HUB_PK_TEXT_MAX], fp[CRYPTO_FP_TEXT_MAX];
+
+	if (keyfile_hub_pk_format(text, sizeof(text), sign_pk, kx_pk) == 0)
+		fprintf(o, "hub_key %s\n", text);
+	crypto_fp_text(fp, sign_pk);
+	fprintf(o, "hub_sign_fp %s\n", fp);
+	crypto_fp_text(fp, kx_pk);
+	fprintf(o, "hub_kx_fp %s\n", fp);
+}
+
+/* The hub's public keys from its key file (no passphrase needed). */
+static int
+cli_hub_public_load(const struct cli *c, uint8_t sign_pk[CRYPTO_SIGN_PK_BYTES],
+    uint8_t kx_pk[CRYPTO_KX_PK_BYTES], char *path, size_t pathlen)
+{
+	const char	*why = NULL;
+
+	if (cli_hub_key_path(c, path, pathlen) == -1)
+		return CLI_FAIL;
+	if (access(path, F_OK) == -1 && errno == ENOENT) {
+		fprintf(stderr, "stridehub: no hub key in %s: run `stridehub "
+		    "key init` first\n", c->key_dir);
+		return CLI_FAIL;
+	}
+	if (keyfile_public_hub(sign_pk, kx_pk, path, &why) == -1) {
+		fprintf(stderr, "stridehub: %s: %s\n", path,
+		    why != NULL ? why : "cannot read");
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+/*
+ * A passphrase from the first line of a private file (the same check as a
+ * key file: no group or other permission). 0, or -1 said on stderr.
+ */
+static int
+cli_passphrase(const char *path, char *pass, size_t cap)
+{
+	const char	*why = NULL;
+	size_t		 len = 0, n;
+
+	if (keyfile_read_private(pass, cap - 1, &len, path, &why) == -1) {
+		fprintf(stderr, "stridehub: passphrase file %s: %s\n", path,
+		    why != NULL ? why : "cannot read");
+		return -1;
+	}
+	pass[len] = '\0';
+	for (n = 0; n < len && pass[n] != '\n' && pass[n] != '\r'; n++)
+		;
+	if (n == 0 || memchr(pass, '\0', n) != NULL) {
+		crypto_wipe(pass, cap);
+		fprintf(stderr, "stridehub: passphrase file %s: the first "
+		    "line is empty or not text\n", path);
+		return -1;
+	}
+	crypto_wipe(pass + n, len - n);
+	return 0;
+}
+
+static int
+cli_key_init(struct cli *c, int argc, char **argv)
+{
+	struct crypto_hub_identity	 id;
+	const char			*passfile = NULL, *why = NULL;
+	char				 path[CLI_PATH_MAX];
+	char				 pass[CLI_PASS_MAX];
+	int				 i, rc = CLI_FAIL, have_pass = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--passphrase-file") == 0 &&
+		    i + 1 < argc && passfile == NULL)
+			passfile = argv[++i];
+		else
+			return cli_bad(c, "unexpected argument", argv[i]);
+	}
+	if (cli_hub_key_path(c, path, sizeof(path)) == -1)
+		return CLI_FAIL;
+	/* Before any work; keyfile_save_hub refuses it again, race-free. */
+	if (access(path, F_OK) == 0) {
+		fprintf(stderr, "stridehub: %s exists: the hub already has "
+		    "an identity; refusing to replace it\n", path);
+		return CLI_FAIL;
+	}
+	if (passfile != NULL) {
+		if (cli_passphrase(passfile, pass, sizeof(pass)) == -1)
+			goto done;
+		have_pass = 1;
+	}
+	/* The directory is private too; one that exists is left as is. */
+	if (mkdir(c->key_dir, 0700) == -1 && errno != EEXIST) {
+		fprintf(stderr, "stridehub: %s: %s\n", c->key_dir,
+		    strerror(errno));
+		goto done;
+	}
+	if (crypto_hub_generate(&id) == -1) {
+		fprintf(stderr, "stridehub: cannot make keys (libsodium)\n");
+		goto done;
+	}
+	if (keyfile_save_hub(path, &id, have_pass ? pass : NULL,
+	    CRYPTO_KDF_MODERATE, 0, &why) == -1) {
+		if (errno == EEXIST)
+			fprintf(stderr, "stridehub: %s exists: refusing to "
+			    "replace it\n", path);
+		else
+			fprintf(stderr, "stridehub: %s: %s\n", path,
+			    why != NULL ? why : strerror(errno));
+		goto done;
+	}
+	fprintf(c->out, "file %s\n", path);
+	fprintf(c->out, "passphrase %s\n", have_pass ? "yes" : "no");
+	cli_hub_public(c->out, id.sign_pk, id.kx_pk);
+	rc = CLI_OK;
+done:
+	crypto_wipe(&id, sizeof(id));
+	crypto_wipe(pass, sizeof(pass));
+	return rc;
+}
+
+static int
+cli_key_show(struct cli *c, int argc, char **argv)
+{
+	uint8_t	sign_pk[CRYPTO_SIGN_PK_BYTES], kx_pk[CRYPTO_KX_PK_BYTES];
+	char	path[CLI_PATH_MAX];
+	int	rc;
+
+	(void)argc;
+	(void)argv;
+	if ((rc = cli_hub_public_load(c, sign_pk, kx_pk, path,
+	    sizeof(path))) != CLI_OK)
+		return rc;
+	fprintf(c->out, "file %s\n", path);
+	cli_hub_public(c->out, sign_pk, kx_pk);
+	return CLI_OK;
+}
+
+/* A runner or device id argument: CLI_OK or a usage error. */
+static int
+cli_id_arg(const struct cli *c, const char *what, const char *s)
+{
+	if (!stride_id_valid(s, strnlen(s, STRIDE_ID_MAX + 1)))
+		return cli_bad(c, what, s);
+	return CLI_OK;
+}
+
+static int
+cli_device_add(struct cli *c, int argc, char **argv)
+{
+	struct store_device	 d;
+	struct store_device_key	 cur, other;
+	uint8_t			 pk[CRYPTO_KX_PK_BYTES], fp[CRYPTO_FP_BYTES];
+	uint8_t			 sign_pk[CRYPTO_SIGN_PK_BYTES];
+	uint8_t			 kx_pk[CRYPTO_KX_PK_BYTES];
+	const char		*pos[3], *why = NULL, *status;
+	char			 path[CLI_PATH_MAX], fpt[CRYPTO_FP_TEXT_MAX];
+	char			 text[KEYFILE_DEV_PK_TEXT_MAX];
+	int64_t			 runner_id, now;
+	int			 i, np = 0, replace = 0, rc, has;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--replace") == 0 && !replace)
+			replace = 1;
+		else if (np < 3 && argv[i][0] != '-')
+			pos[np++] = argv[i];
+		else
+			return cli_bad(c, "unexpected argument", argv[i]);
+	}
+	if (np != 3)
+		return cli_bad(c, "missing argument", "<runner> <device> "
+		    "<stride-dev-pk1:...>");
+	if ((rc = cli_id_arg(c, "invalid runner id", pos[0])) != CLI_OK ||
+	    (rc = cli_id_arg(c, "invalid device id", pos[1])) != CLI_OK)
+		return rc;
+	if (keyfile_dev_pk_parse(pk, pos[2], &why) == -1) {
+		fprintf(stderr, "stridehub: device key: %s (expected %s "
+		    "followed by 43 base64url characters, as the device "
+		    "shows it)\n", why != NULL ? why : "invalid",
+		    KEYFILE_DEV_PK_PREFIX);
+		cli_usage_of(stderr, c->cmd);
+		return CLI_USAGE;
+	}
+	if ((rc = cli_hub_public_load(c, sign_pk, kx_pk, path,
+	    sizeof(path))) != CLI_OK)
+		return rc;
+	crypto_fp(fp, pk);
+
+	if (store_begin(c->st) == -1)
+		return CLI_FAIL;
+	rc = CLI_FAIL;
+	if (store_runner_get(c->st, pos[0], 1, &runner_id) != 0 ||
+	    store_device_get(c->st, runner_id, pos[0], pos[1], 1, &d) != 0)
+		goto fail;
+	if ((has = store_device_key_active(c->st, d.id, &cur)) == -1)
+		goto fail;
+	if (has == 0 && memcmp(cur.fp, fp, sizeof(fp)) == 0)
+		status = "unchanged";	/* the same key again: nothing to do */
+	else {
+		switch (store_device_key_by_fp(c->st, fp, &other)) {
+		case 0:
+			fprintf(stderr, "stridehub: this key was enrolled "
+			    "for %s/%s before (%s): a key is enrolled once; "
+			    "make a new one on the device\n", other.runner,
+			    other.device, other.state == STORE_KEY_REVOKED ?
+			    "revoked" : "active");
+			goto fail;
+		case 1:
+			break;
+		default:
+			goto fail;
+		}
+		if (has == 0 && !replace) {
+			crypto_fp_text(fpt, cur.pk);
+			fprintf(stderr, "stridehub: %s/%s already has an "
+			    "active key (%s): `device revoke` it first, or add "
+			    "the new one with --replace\n", pos[0], pos[1],
+			    fpt);
+			goto fail;
+		}
+		now = clock_now_ms();
+		if (store_device_key_put(c->st, d.id, pk, fp, now) == -1)
+			goto fail;
+		status = has == 0 ? "replaced" : "added";
+	}
+	if (store_commit(c->st) == -1)
+		goto fail;
+
+	(void)keyfile_dev_pk_format(text, sizeof(text), pk);
+	crypto_fp_text(fpt, pk);
+	fprintf(c->out, "status %s\n", status);
+	fprintf(c->out, "runner %s\n", pos[0]);
+	fprintf(c->out, "device %s\n", pos[1]);
+	fprintf(c->out, "prefix %s\n", c->prefix);
+	fprintf(c->out, "topic %s/v1/%s/%s\n", c->prefix, pos[0], pos[1]);
+	fprintf(c->out, "device_key %s\n", text);
+	fprintf(c->out, "device_fp %s\n", fpt);
+	cli_hub_public(c->out, sign_pk, kx_pk);
+	return CLI_OK;
+fail:
+	store_rollback(c->st);
+	return rc;
+}
+
+static int
+cli_device_revoke(struct cli *c, int argc, char **argv)
+{
+	struct store_device	 d;
+	struct store_device_key	 cur;
+	char			 fpt[CRYPTO_FP_TEXT_MAX], t[CLI_BUF];
+	int64_t			 runner_id, now;
+	int			 rc;
+
+	(void)argc;
+	if ((rc = cli_id_arg(c, "invalid runner id", argv[0])) != CLI_OK ||
+	    (rc = cli_id_arg(c, "invalid device id", argv[1])) != CLI_OK)
+		return rc;
+	if (store_begin(c->st) == -1)
+		return CLI_FAIL;
+	switch (store_runner_get(c->st, argv[0], 0, &runner_id)) {
+	case 0:
+		break;
+	case 1:
+		fprintf(stderr, "stridehub: no runner %s\n", argv[0]);
+		goto fail;
+	default:
+		goto fail;
+	}
+	switch (store_device_get(c->st, runner_id, argv[0], argv[1], 0, &d)) {
+	case 0:
+		break;
+	case 1:
+		fprintf(stderr, "stridehub: no device %s/%s\n", argv[0],
+		    argv[1]);
+		goto fail;
+	default:
+		goto fail;
+	}
+	switch (store_device_key_active(c->st, d.id, &cur)) {
+	case 0:
+		break;
+	case 1:
+		fprintf(stderr, "stridehub: %s/%s has no active key\n",
+		    argv[0], argv[1]);
+		goto fail;
+	default:
+		goto fail;
+	}
+	now = clock_now_ms();
+	if (store_device_key_revoke(c->st, d.id, now) != 0 ||
+	    store_commit(c->st) == -1)
+		goto fail;
+	crypto_fp_text(fpt, cur.pk);
+	fprintf(c->out, "runner %s\n", argv[0]);
+	fprintf(c->out, "device %s\n", argv[1]);
+	fprintf(c->out, "device_fp %s\n", fpt);
+	fprintf(c->out, "added %s\n", cli_time(t, sizeof(t), cur.added_ms, 0));
+	fprintf(c->out, "revoked %s\n", cli_time(t, sizeof(t), now, 0));
+	return CLI_OK;
+fail:
+	store_rollback(c->st);
+	return CLI_FAIL;
+}
+
+static int
+cli_key_row(void *arg, const struct store_device_key *k)
+{
+	struct cli	*c = arg;
+	char		 fpt[CRYPTO_FP_TEXT_MAX], a[CLI_BUF], r[CLI_BUF];
+	const char	*state = "none";
+
+	if (k->state == STORE_KEY_NONE) {
+		snprintf(fpt, sizeof(fpt), "-");
+		snprintf(a, sizeof(a), "-");
+		snprintf(r, sizeof(r), "-");
+	} else {
+		crypto_fp_text(fpt, k->pk);
+		cli_time(a, sizeof(a), k->added_ms, 0);
+		cli_time(r, sizeof(r), k->revoked_ms, 0);
+		state = k->state == STORE_KEY_ACTIVE ? "active" : "revoked";
+	}
+	fprintf(c->out, "%-16s %-16s %-19s  %-7s  %-20s  %s\n", k->runner,
+	    k->device, fpt, state, a, r);
+	return 0;
+}
+
+static int
+cli_device_keys(struct cli *c, int argc, char **argv)
+{
+	const char	*runner;
+	int		 rc;
+
+	if ((rc = cli_runner_arg(c, argc, argv, &runner)) != CLI_OK)
+		return rc;
+	fprintf(c->out, "%-16s %-16s %-19s  %-7s  %-20s  %s\n", "RUNNER",
+	    "DEVICE", "FINGERPRINT", "STATE", "ADDED", "REVOKED");
+	return store_device_keys_walk(c->st, runner, cli_key_row, c) == 0 ?
+	    CLI_OK : CLI_FAIL;
+}
+
 int
 cli_main(const char *db_path, int argc, char **argv)
 {
+	struct cli_opts	o;
+
+	memset(&o, 0, sizeof(o));
+	o.db_path = db_path;
+	return cli_run(&o, argc, argv);
+}
+
+int
+cli_run(const struct cli_opts *o, int argc, char **argv)
+{
+	const char		*db_path = o->db_path;
 	const struct cli_cmd	*cmd = NULL;
 	struct cli		 c;
 	char			 err[256];
@@ -1246,6 +1643,13 @@ cli_main(const char *db_path, int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.cmd = cmd;
 	c.out = stdout;
+	c.prefix = o->prefix != NULL && *o->prefix != '\0' ? o->prefix :
+	    STRIDE_PREFIX_DEFAULT;
+	if (config_key_dir(c.key_dir, sizeof(c.key_dir), db_path,
+	    o->key_dir) == -1) {
+		fprintf(stderr, "stridehub: key directory path too long\n");
+		return CLI_USAGE;
+	}
 	if (!(cmd->flags & CLI_NOSTORE)) {
 		if (db_path == NULL || *db_path == '\0') {
 			fprintf(stderr, "stridehub: no store file set\n");

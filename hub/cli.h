@@ -3,8 +3,10 @@
  *
  * Each command opens its own store handle (WAL: it reads the last committed
  * state while the hub writes), read-only except for `report` and `profile`,
- * which write one row, and `import`, one short transaction per file (all
- * three refuse a store file that does not exist), and prints to stdout.
+ * which write one row, `device add` and `device revoke`, one short
+ * transaction, and `import`, one short transaction per file (all of these
+ * refuse a store file that does not exist), and prints to stdout. `key
+ * init`, `key show` and `help` do not open the store.
  * Commands are rows of one table in cli.c ({name, min args, max args,
  * usage, help, flags, function}); a command of two words ("device add") is
  * a row too.
@@ -52,6 +54,30 @@
  *   <runner>: ..." line. The runner is created if new. Exit 1 if any file
  *   was refused (the others are imported all the same).
  * - `session <id>` has a "source live|import" line.
+ * - Keys and enrolment (issue 4; docs/security.md "Keys in practice").
+ *   The hub's identity is the file hub.key in the key directory
+ *   (config_key_dir: `key_dir`, default the db's directory + "/keys").
+ *   Fingerprints are crypto_fp_text's "ABCD-EFGH-IJKL-MNOP"; no secret is
+ *   ever printed.
+ *   `key init [--passphrase-file F]` (no store needed): makes the
+ *   directory (0700) if missing and the identity (0600, atomic), never
+ *   over an existing one (exit 1); F is a private file whose first line
+ *   is the passphrase. Prints "file PATH", "passphrase yes|no", then the
+ *   hub lines: "hub_key stride-hub-pk1:...", "hub_sign_fp FP",
+ *   "hub_kx_fp FP". `key show`: "file PATH" and the hub lines.
+ *   `device add <runner> <device> <stride-dev-pk1:...> [--replace]`:
+ *   a bad id or key text is a usage error (exit 2, the reason on stderr);
+ *   no hub key yet, a device that already has another active key (without
+ *   --replace), or a key enrolled before (for any device, revoked or not)
+ *   exit 1. The runner and device are created if new. Prints "status
+ *   added|replaced|unchanged", "runner R", "device D", "prefix P", "topic
+ *   P/v1/R/D", "device_key stride-dev-pk1:...", "device_fp FP", then the
+ *   hub lines: what the device needs, and what the owner compares on it.
+ *   `device revoke <runner> <device>`: "runner", "device", "device_fp",
+ *   "added TIME", "revoked TIME"; exit 1 if there is no active key.
+ *   `device keys [runner]`: a table RUNNER DEVICE FINGERPRINT STATE ADDED
+ *   REVOKED, one row per device with its newest key, STATE
+ *   active|revoked|none.
  * Times are UTC, ISO 8601 ("2024-05-01T07:00:00Z"), durations h:mm:ss.
  *
  * Exit status: 0 done, 1 failed (no such session or runner, store error;
@@ -62,10 +88,20 @@
 
 #include <stdio.h>
 
+/* What the commands need of the hub's settings (strings borrowed). */
+struct cli_opts {
+	const char	*db_path;	/* the store file */
+	const char	*key_dir;	/* NULL or "": config_key_dir's default */
+	const char	*prefix;	/* NULL or "": STRIDE_PREFIX_DEFAULT */
+};
+
 /*
- * Run the command in argv[0] with its arguments argv[1..argc) on the store
- * at db_path. Returns the exit status.
+ * Run the command in argv[0] with its arguments argv[1..argc) with the
+ * settings in o. Returns the exit status.
  */
+int	cli_run(const struct cli_opts *o, int argc, char **argv);
+
+/* cli_run with db_path and the default key directory and prefix. */
 int	cli_main(const char *db_path, int argc, char **argv);
 
 /* The list of commands with their arguments, one per line. */

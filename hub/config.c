@@ -34,6 +34,7 @@ static const struct config_key config_keys[] = {
 	{ "username",		CT_STR,	  S(username),		0, 0 },
 	{ "password_file",	CT_STR,	  S(password_file),	0, 0 },
 	{ "db",			CT_STR,	  S(db_path),		0, 0 },
+	{ "key_dir",		CT_STR,	  S(key_dir),		0, 0 },
 	{ "idle_timeout_ms",	CT_MS,	  N(idle_ms),		1000, 86400000 },
 	{ "stop_grace_ms",	CT_MS,	  N(grace_ms),		0, 600000 },
 	{ "ack_interval_ms",	CT_MS,	  N(ack_interval_ms),	0, 60000 },
@@ -138,6 +139,30 @@ config_set(struct hub_config *c, const char *key, const char *value,
 		break;
 	default:
 		break;
+	}
+	return 0;
+}
+
+int
+config_key_dir(char *buf, size_t len, const char *db_path,
+    const char *key_dir)
+{
+	const char	*slash;
+	int		 n;
+
+	if (key_dir != NULL && *key_dir != '\0')
+		n = snprintf(buf, len, "%s", key_dir);
+	else if (db_path == NULL || (slash = strrchr(db_path, '/')) == NULL)
+		n = snprintf(buf, len, "keys");
+	else if (slash == db_path)	/* "/x.db": the root directory */
+		n = snprintf(buf, len, "/keys");
+	else
+		n = snprintf(buf, len, "%.*s/keys", (int)(slash - db_path),
+		    db_path);
+	if (n < 0 || (size_t)n >= len) {
+		if (len > 0)
+			buf[0] = '\0';
+		return -1;
 	}
 	return 0;
 }

@@ -22,6 +22,8 @@ struct hub_config {
 	char	username[65];			/* "" for none */
 	char	password_file[CONFIG_PATH_MAX];	/* "" for none; first line */
 	char	db_path[CONFIG_PATH_MAX];	/* SQLite file: stridehub.db */
+	char	key_dir[CONFIG_PATH_MAX];	/* "": the db's directory + "/keys"
+						   (config_key_dir) */
 	int64_t	idle_ms;			/* session idle timeout: 300000 */
 	int64_t	grace_ms;			/* late data after stop: 10000 */
 	int64_t	ack_interval_ms;		/* at most one ack per device per: 1000 */
@@ -47,6 +49,15 @@ int	config_load(struct hub_config *c, const char *path);
  * *why set to a static reason. */
 int	config_set(struct hub_config *c, const char *key, const char *value,
 	    const char **why);
+
+/*
+ * The directory of the hub's key files: key_dir if set (non-empty), else
+ * the directory of db_path + "/keys" ("keys" for a db path without a
+ * '/'). Derived when asked, so `-f other.db` moves the default with it.
+ * Returns 0, or -1 if it does not fit in len (buf is then "").
+ */
+int	config_key_dir(char *buf, size_t len, const char *db_path,
+	    const char *key_dir);
 
 /* Check the whole config for consistency. Returns 0 or -1 after logging. */
 int	config_check(const struct hub_config *c);

@@ -171,6 +171,7 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	if (argc > 0)
-		return cli_main(c.db_path, argc, argv);
+		return cli_run(&(struct cli_opts){ c.db_path, c.key_dir, c.prefix },
+		    argc, argv);
 	return run_daemon(&c);
 }

@@ -51,6 +51,14 @@
  *    the hub's start-up catch-up (the runner's closed-session count has
  *    grown past what its plan has seen) or by the next import.
  *
+ * 9. Device keys (migration 5, issue 4): the public X25519 key each
+ *    device was enrolled with (`stridehub device add`) and its
+ *    fingerprint, computed by the caller (this file does not include
+ *    sodium.h). Rows are never deleted: revoking sets revoked_ms, and a
+ *    new key for the device is a new row, so the table is also the
+ *    device's key history. Read back like any row (design note 5): a
+ *    key or fingerprint that is not 32 bytes is a bad row.
+ *
  * Threading: a struct store is used by one thread at a time. Readers in
  * other processes (the admin commands) open their own handle (read-only,
  * or read-write for `report` and `profile`) and see the last committed
@@ -220,6 +228,23 @@ static const char *const store_migrations[] = {
 	"  cue INTEGER NOT NULL,"
 	"  count INTEGER NOT NULL,"
 	"  PRIMARY KEY(session_id, device_id, cue)) WITHOUT ROWID;",
+
+	/*
+	 * 5: device public keys (issue 4, design note 9). One row per key a
+	 * device was ever enrolled with; revoked_ms NULL while it is active.
+	 * At most one active key per device (the partial index), and a key
+	 * is enrolled once in the whole store (fp UNIQUE): a revoked key can
+	 * never come back, and two devices never share one.
+	 */
+	"CREATE TABLE device_keys("
+	"  id INTEGER PRIMARY KEY,"
+	"  device_id INTEGER NOT NULL REFERENCES devices(id),"
+	"  pk BLOB NOT NULL,"		/* X25519 public key, 32 bytes */
+	"  fp BLOB NOT NULL UNIQUE,"	/* BLAKE2b-256(pk), 32 bytes */
+	"  added_ms INTEGER NOT NULL,"
+	"  revoked_ms INTEGER);"	/* NULL: active */
+	"CREATE UNIQUE INDEX device_keys_active ON device_keys(device_id)"
+	"  WHERE revoked_ms IS NULL;",
 };
 #define STORE_SCHEMA_VERSION \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -264,6 +289,11 @@ enum store_stmt {
 	STORE_IMPORT_RUNNERS,
 	STORE_CUES_PUT,
 	STORE_CUES_OF,
+	STORE_DKEY_ACTIVE,
+	STORE_DKEY_BY_FP,
+	STORE_DKEY_PUT,
+	STORE_DKEY_REVOKE,
+	STORE_DKEYS_WALK,
 	STORE_STMT_COUNT
 };
 
@@ -279,6 +309,14 @@ enum store_stmt {
 	"s.band_s_0, s.band_s_1, s.band_s_2, s.band_s_3, s.band_s_4, " \
 	"s.band_m_0, s.band_m_1, s.band_m_2, s.band_m_3, s.band_m_4, " \
 	"s.ungraded_s, s.samples, s.devices, s.imported"
+
+/* Columns read by store_key_row(), in this order; k may be NULLs (a
+ * device without a key, in the walk). */
+#define STORE_KEY_COLS \
+	"d.id, r.name, d.name, k.id, k.pk, k.fp, k.added_ms, k.revoked_ms"
+#define STORE_KEY_FROM \
+	" FROM device_keys k JOIN devices d ON d.id = k.device_id" \
+	" JOIN runners r ON r.id = d.runner_id"
 
 /* Columns read by store_symptom_row(), in this order. */
 #define STORE_SYMPTOM_COLS \
@@ -400,6 +438,21 @@ static const char *const store_sql[STORE_STMT_COUNT] = {
 	[STORE_IMPORT_RUNNERS] = "SELECT DISTINCT i.runner_id, r.name"
 	    " FROM imports i JOIN runners r ON r.id = i.runner_id"
 	    " WHERE i.id > ?1 ORDER BY i.runner_id",
+	[STORE_DKEY_ACTIVE] = "SELECT " STORE_KEY_COLS STORE_KEY_FROM
+	    " WHERE k.device_id = ?1 AND k.revoked_ms IS NULL",
+	[STORE_DKEY_BY_FP] = "SELECT " STORE_KEY_COLS STORE_KEY_FROM
+	    " WHERE k.fp = ?1",
+	[STORE_DKEY_PUT] = "INSERT INTO device_keys(device_id, pk, fp,"
+	    " added_ms) VALUES(?1, ?2, ?3, ?4)",
+	[STORE_DKEY_REVOKE] = "UPDATE device_keys SET revoked_ms = ?2"
+	    " WHERE device_id = ?1 AND revoked_ms IS NULL",
+	/* Each device with its newest key (the active one if any: a put
+	 * revokes the old key before it inserts), or NULLs if none. */
+	[STORE_DKEYS_WALK] = "SELECT " STORE_KEY_COLS
+	    " FROM devices d JOIN runners r ON r.id = d.runner_id"
+	    " LEFT JOIN device_keys k ON k.id = (SELECT max(id)"
+	    " FROM device_keys WHERE device_id = d.id)"
+	    " WHERE ?1 IS NULL OR r.name = ?1 ORDER BY r.name, d.name",
 };
 
 struct store {
@@ -1893,4 +1946,148 @@ store_import_runners_walk(struct store *st, int64_t after_id,
 
 	sqlite3_bind_int64(q, 1, after_id);
 	return store_runner_ids(st, q, "import runners", cb, arg);
+}
+
+/* A row of STORE_KEY_COLS into k: 0, or -1 for a bad row. */
+static int
+store_key_row(sqlite3_stmt *q, struct store_device_key *k)
+{
+	sqlite3_int64	revoked;
+
+	memset(k, 0, sizeof(*k));
+	k->device_id = sqlite3_column_int64(q, 0);
+	if (store_copy_id(k->runner, q, 1) == -1 ||
+	    store_copy_id(k->device, q, 2) == -1)
+		return -1;
+	if (sqlite3_column_type(q, 3) == SQLITE_NULL) {
+		k->state = STORE_KEY_NONE;
+		return 0;
+	}
+	k->id = sqlite3_column_int64(q, 3);
+	if (sqlite3_column_type(q, 4) != SQLITE_BLOB ||
+	    sqlite3_column_bytes(q, 4) != STORE_KEY_BYTES ||
+	    sqlite3_column_type(q, 5) != SQLITE_BLOB ||
+	    sqlite3_column_bytes(q, 5) != STORE_KEY_BYTES)
+		return -1;
+	memcpy(k->pk, sqlite3_column_blob(q, 4), STORE_KEY_BYTES);
+	memcpy(k->fp, sqlite3_column_blob(q, 5), STORE_KEY_BYTES);
+	k->added_ms = sqlite3_column_int64(q, 6);
+	if (sqlite3_column_type(q, 7) == SQLITE_NULL)
+		k->state = STORE_KEY_ACTIVE;
+	else {
+		revoked = sqlite3_column_int64(q, 7);
+		if (revoked < 1)
+			return -1;
+		k->revoked_ms = revoked;
+		k->state = STORE_KEY_REVOKED;
+	}
+	return 0;
+}
+
+/* One key row of q: 0 filled, 1 none, -1 error or bad row. */
+static int
+store_key_one(struct store *st, sqlite3_stmt *q, const char *op,
+    struct store_device_key *out)
+{
+	int	rc, bad = 0;
+
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		bad = store_key_row(q, out) == -1;
+	sqlite3_reset(q);
+	if (rc == SQLITE_ROW && bad) {
+		log_warnx("store: %s: bad device key row in file", op);
+		return -1;
+	}
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return store_fail(st, op);
+	return 1;
+}
+
+int
+store_device_key_active(struct store *st, int64_t device_id,
+    struct store_device_key *out)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_DKEY_ACTIVE];
+
+	sqlite3_bind_int64(q, 1, device_id);
+	return store_key_one(st, q, "device key get", out);
+}
+
+int
+store_device_key_by_fp(struct store *st,
+    const uint8_t fp[STORE_KEY_BYTES], struct store_device_key *out)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_DKEY_BY_FP];
+
+	sqlite3_bind_blob(q, 1, fp, STORE_KEY_BYTES, SQLITE_STATIC);
+	return store_key_one(st, q, "device key by fingerprint", out);
+}
+
+int
+store_device_key_revoke(struct store *st, int64_t device_id, int64_t now_ms)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_DKEY_REVOKE];
+	int		 rc;
+
+	sqlite3_bind_int64(q, 1, device_id);
+	/* revoked_ms >= 1: 0 would read back as a bad row. */
+	sqlite3_bind_int64(q, 2, now_ms >= 1 ? now_ms : 1);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "device key revoke");
+	return sqlite3_changes(st->db) > 0 ? 0 : 1;
+}
+
+int
+store_device_key_put(struct store *st, int64_t device_id,
+    const uint8_t pk[STORE_KEY_BYTES], const uint8_t fp[STORE_KEY_BYTES],
+    int64_t now_ms)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_DKEY_PUT];
+	int		 rc;
+
+	if (store_device_key_revoke(st, device_id, now_ms) == -1)
+		return -1;
+	sqlite3_bind_int64(q, 1, device_id);
+	sqlite3_bind_blob(q, 2, pk, STORE_KEY_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 3, fp, STORE_KEY_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, now_ms);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "device key put");
+	return 0;
+}
+
+int
+store_device_keys_walk(struct store *st, const char *runner,
+    int (*cb)(void *, const struct store_device_key *), void *arg)
+{
+	sqlite3_stmt		*q = st->stmt[STORE_DKEYS_WALK];
+	struct store_device_key	 k;
+	int			 rc, ret = 0;
+
+	if (runner != NULL && store_id_ok("runner", runner) == -1)
+		return -1;
+	if (runner != NULL)
+		sqlite3_bind_text(q, 1, runner, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 1);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (store_key_row(q, &k) == -1) {
+			log_warnx("store: device %lld: bad key row in file, "
+			    "skipped", (long long)sqlite3_column_int64(q, 0));
+			continue;
+		}
+		if ((ret = cb(arg, &k)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = store_fail(st, "device keys walk");
+	sqlite3_reset(q);
+	return ret;
 }

@@ -1,15 +1,16 @@
 /*
  * store.h - the hub's SQLite store: runners (and their profiles), devices,
- * sessions, samples, events, symptom reports and plans.
+ * sessions, samples, events, symptom reports, plans and device public
+ * keys.
  *
  * The only includer of sqlite3.h. WAL mode, schema versioned by
  * PRAGMA user_version with forward-only migrations. Writes are batched by the
  * caller between store_begin() and store_commit(); every statement is
  * prepared once at open. One long-lived writer (the hub's worker thread)
  * per file; the admin commands open their own handle, read-only except for
- * the few that write (`report`, `profile`, and `import`, one short
- * transaction per file), which SQLite's write lock serialises with the
- * hub's batches.
+ * the few that write (`report`, `profile`, `device add`, `device revoke`,
+ * and `import`, one short transaction per file), which SQLite's write lock
+ * serialises with the hub's batches.
  *
  * Samples are kept compactly: one row per telemetry message, its samples
  * packed by chunk.c, keyed by (session, device, epoch, seq) so a session is
@@ -251,6 +252,54 @@ int	store_import_last_id(struct store *, int64_t *id);
 int	store_import_runners_walk(struct store *, int64_t after_id,
 	    int (*cb)(void *, int64_t runner_id, const char *runner),
 	    void *arg);
+
+/*
+ * Device keys (issue 4; store.c design note 9): the public X25519 key a
+ * device was enrolled with and its fingerprint (BLAKE2b-256 of the key,
+ * crypto_fp, computed by the caller). A device has at most one active key;
+ * a key is enrolled at most once in the whole store (the fingerprint is
+ * unique), so a revoked key cannot be enrolled again.
+ *
+ * store_device_key_active: the device's active key: 0 filled, 1 none, -1
+ * error or bad row.
+ * store_device_key_by_fp: the row of the key with that fingerprint, active
+ * or revoked, of any device: 0 filled, 1 none, -1.
+ * store_device_key_put: revoke the device's active key (if any) at now_ms
+ * and make pk its active key. The caller decides whether replacing is
+ * allowed; a fingerprint stored before fails (-1, logged).
+ * store_device_key_revoke: mark the device's active key revoked at now_ms:
+ * 0 done, 1 it had none, -1 error.
+ * store_device_keys_walk: every device (of runner, or all if NULL) with its
+ * newest key (state NONE if it never had one), by runner and device name.
+ */
+#define STORE_KEY_BYTES		32
+enum store_key_state {
+	STORE_KEY_NONE = 0,	/* the device was never enrolled */
+	STORE_KEY_ACTIVE,
+	STORE_KEY_REVOKED
+};
+struct store_device_key {
+	int64_t		id;		/* the key's row; 0 for NONE */
+	int64_t		device_id;
+	char		runner[STRIDE_ID_MAX + 1];
+	char		device[STRIDE_ID_MAX + 1];
+	enum store_key_state state;
+	uint8_t		pk[STORE_KEY_BYTES];	/* X25519 public key */
+	uint8_t		fp[STORE_KEY_BYTES];	/* BLAKE2b-256(pk) */
+	int64_t		added_ms;	/* hub (CLI) clock */
+	int64_t		revoked_ms;	/* 0: not revoked */
+};
+int	store_device_key_active(struct store *, int64_t device_id,
+	    struct store_device_key *out);
+int	store_device_key_by_fp(struct store *,
+	    const uint8_t fp[STORE_KEY_BYTES], struct store_device_key *out);
+int	store_device_key_put(struct store *, int64_t device_id,
+	    const uint8_t pk[STORE_KEY_BYTES], const uint8_t fp[STORE_KEY_BYTES],
+	    int64_t now_ms);
+int	store_device_key_revoke(struct store *, int64_t device_id,
+	    int64_t now_ms);
+int	store_device_keys_walk(struct store *, const char *runner,
+	    int (*cb)(void *, const struct store_device_key *), void *arg);
 
 /* Walks for the admin commands and for loading state at start-up. A cb
  * returning non-zero stops the walk and that value is returned.
