@@ -9,31 +9,9 @@
  * - A runner's sessions in memory mirror the open rows of the sessions table.
  * Never blocks on the network: publishing hands bytes to Paho's buffer.
  *
- * Home Assistant (issue 5; ha.h builds every payload, this file decides
- * when). Design notes:
- * 1. What HA shows is derived, never a promise: states are built from the
- *    store after a batch commits (like acks), except live values, which
- *    are sent from the telemetry handler itself (QoS 0, not retained).
- * 2. Work is marked per runner (ha_due bits, a FIFO of runners) while
- *    handling messages, and done by hub_ha_flush in hub_tick, after the
- *    commit and plan_run, so a hundred messages of a runner cost one
- *    state of each kind. Store reads happen only there, never on the
- *    telemetry path. Each tick spends at most HUB_HA_BUDGET_MS on it:
- *    telemetry comes first, so a backlog of new runners (each announced
- *    with some 30 retained messages) drains as fast as with HA off, and
- *    their announcements follow over the next ticks.
- * 3. The telemetry path pays for HA a few float copies per sample into a
- *    running estimate in struct runner (latest cadence, speed, grade per
- *    role; distance since the first sample of the session) and one clock
- *    comparison; a live message is built only when the throttle says one
- *    is due.
- * 4. Plans: plan.c publishes them; the hub hands plan_run a publish that
- *    forwards to the real one and marks the runner, so every new plan
- *    (from a session, a report, the CLI poll, an import) reaches HA.
- * 5. HA's commands are checked by ha_parse_command, never create a
- *    runner, and become next-day reports through the runner's ha_hold;
- *    HA's birth and the edge's "connected" note (mqtt.h) re-announce
- *    every runner, the birth at most once per HUB_HA_BIRTH_MS.
+ * Home Assistant is hubha.c's (its design notes say when HA hears what);
+ * this file marks the work (hubha_due) where it learns of it and calls in
+ * at the points hub_priv.h lists. hub_priv.h holds the structs both share.
  */
 #include <math.h>
 #include <stdio.h>
@@ -44,6 +22,7 @@
 #include "fuse.h"
 #include "ha.h"
 #include "hub.h"
+#include "hub_priv.h"
 #include "plan.h"
 #include "queue.h"
 #include "session.h"
@@ -60,139 +39,12 @@
 #define HUB_COMMIT_MS		20	/* longest a batch stays open */
 #define HUB_LINGER_MS		2	/* ...waiting this long for more */
 #define HUB_BATCH_MAX		8192	/* messages in one batch at most */
-#define HUB_HA_BIRTH_MS		60000	/* answer HA's birth at most this often */
-#define HUB_HA_HOURLY_MS	3600000	/* week and report refreshed */
-#define HUB_HA_FRESH_MS		10000	/* a role's live value stays preferred */
-#define HUB_HA_REPORTS		64	/* newest reports read for the view */
-#define HUB_HA_BUDGET_MS	5	/* HA work per tick (HUB_TICK_MS) */
-
-/* What HA work a runner has waiting for hub_ha_flush (design note 2). */
-enum {
-	HUB_HA_ANNOUNCE	= 1 << 0,	/* discovery, then every state */
-	HUB_HA_IDLE	= 1 << 1,	/* the all-null live message */
-	HUB_HA_SESSION	= 1 << 2,
-	HUB_HA_WEEK	= 1 << 3,
-	HUB_HA_PLAN	= 1 << 4,
-	HUB_HA_REPORT	= 1 << 5,
-	HUB_HA_DEVICES	= 1 << 6	/* devices with ha_state set */
-};
-
-/* The newest live values one kind of device sent in the open session
- * (device time 0: none yet). Distance: the device's cumulative figure,
- * less the first one of the session. Freshness is judged on the hub's
- * clock (rx_ms): devices' clocks and backlogs differ. */
-struct hub_live_src {
-	double	cad, spd, grade, dist0, dist;
-	int64_t	cad_t, spd_t, grade_t, dist_t;
-	int64_t	rx_ms;		/* hub clock: its latest message */
-};
-
-struct hub_live {
-	int64_t			sess_id;	/* the estimate is of */
-	int64_t			last_t_ms;	/* newest sample, any role */
-	struct hub_live_src	src[STRIDE_ROLE_COUNT];
-};
-
-struct runner {
-	int64_t			 id;
-	char			 name[STRIDE_ID_MAX + 1];
-	struct runner_sessions	 rs;
-	int			 dirty;		/* sessions to save this batch */
-	struct runner		*next_dirty;
-	struct device		*devs;		/* its devices */
-	/* Home Assistant */
-	struct ha_throttle	 hat;
-	struct ha_hold		 hold;
-	struct hub_live		 live;
-	unsigned		 ha_due;	/* HUB_HA_* */
-	struct runner		*ha_next;	/* in hub.ha_queue if ha_due */
-};
-
-struct device {
-	struct store_device	 sd;
-	struct runner		*r;
-	int			 dirty;		/* to save this batch */
-	struct device		*next_dirty;
-	int			 ack_pending;	/* committed, not yet acked */
-	uint32_t		 ack_epoch;	/* last published */
-	uint32_t		 ack_seq;
-	int64_t			 ack_at_ms;
-	struct device		*next_in_runner;
-	char			 fw[STRIDE_ID_MAX + 1];	/* from its birth */
-	int			 ha_state;	/* its HA state to send */
-};
-
-/*
- * One log limiter per reason a stranger can trigger, so a flood of one kind
- * of bad message cannot hide another kind. Reasons are the static strings
- * topic_parse and codec_decode return, so the pointer is the key.
- */
-#define HUB_RATE_CAUSES	48
-struct hub_rate {
-	const char	*why;
-	struct log_rate	 rate;
-};
-
-/* Drain-rate bookkeeping for the benchmark line, across run and drain. */
-struct hub_drain_clock {
-	int64_t		first_ms;	/* monotonic: first message taken */
-	int64_t		done_ms;	/* monotonic: last batch committed */
-	uint64_t	count;
-};
-
-struct hub {
-	const struct hub_config	*cfg;
-	struct store		*st;
-	hub_publish_fn		 publish;
-	void			*publish_arg;
-	struct session_params	 sp;
-	struct fuse_params	 fp;
-	struct table		*runners;	/* name -> struct runner */
-	struct table		*devices;	/* "runner/device" -> struct device */
-	struct runner		*dirty_runners;
-	struct device		*dirty_devices;
-	size_t			 pending_acks;
-	struct hub_stats	 stats;
-	struct hub_rate		 rates[HUB_RATE_CAUSES];	/* by reason */
-	struct log_rate		 rate_stale;
-	struct log_rate		 rate_store;
-	struct log_rate		 rate_limit;
-	struct hub_drain_clock	 drain;
-	struct planner		*planner;	/* plan.c: after commits */
-	struct {
-		int		 on;		/* cfg->ha */
-		struct ha_params p;
-		struct rules_settings rs;	/* for the load figures */
-		char		 v1[STRIDE_PREFIX_MAX + 8]; /* "P/v1/" */
-		size_t		 v1_len;
-		char		 cmd[STRIDE_PREFIX_MAX + 8]; /* "P/ha/" */
-		size_t		 cmd_len;
-		char		 birth[HA_TOPIC_MAX + 1];
-		size_t		 birth_len;
-		struct runner	*queue;		/* runners with ha_due, oldest
-						   first */
-		struct runner	*tail;
-		int		 announce;	/* every runner, next flush */
-		int64_t		 birth_ms;	/* last birth answered */
-		int64_t		 hourly_ms;
-		int64_t		 sym_seen;	/* newest report id seen */
-		struct session_summary *ss;	/* RULES_SESSIONS_MAX */
-		size_t		 nss;
-		struct log_rate	 rate;		/* publish failures */
-	}			 ha;
-	struct {
-		int	open;		/* a transaction is open */
-		int	rc;		/* -1 once a store call failed */
-		size_t	count;		/* messages taken */
-		int64_t	start_ms;	/* monotonic */
-	}			 batch;
-};
 
 static int	hub_finalize(struct hub *, struct runner *, int64_t id);
 static int	hub_reload(struct hub *);
 static int	hub_batch_end(struct hub *, int64_t now_ms);
 
-static struct log_rate *
+struct log_rate *
 hub_rate(struct hub *h, const char *why)
 {
 	size_t i;
@@ -208,26 +60,10 @@ hub_rate(struct hub *h, const char *why)
 	return &h->rates[HUB_RATE_CAUSES - 1].rate;	/* shared overflow */
 }
 
-/* Queue HA work for r (design note 2); done after the commit. */
-static void
-hub_ha_due(struct hub *h, struct runner *r, unsigned what)
-{
-	if (!h->ha.on)
-		return;
-	if (r->ha_due == 0) {
-		r->ha_next = NULL;
-		if (h->ha.tail != NULL)
-			h->ha.tail->ha_next = r;
-		else
-			h->ha.queue = r;
-		h->ha.tail = r;
-	}
-	r->ha_due |= what;
-}
 
 /* Runners and devices. */
 
-static struct runner *
+struct runner *
 hub_runner(struct hub *h, const char *name, int64_t id)
 {
 	struct runner *r;
@@ -299,7 +135,7 @@ hub_device(struct hub *h, const struct stride_topic *t)
 		return NULL;
 	/* A new runner or device: HA gets its entities (and states). */
 	d->ha_state = 1;
-	hub_ha_due(h, r, HUB_HA_ANNOUNCE);
+	hubha_due(h, r, HUB_HA_ANNOUNCE);
 	return d;
 }
 
@@ -410,7 +246,7 @@ hub_finalize(struct hub *h, struct runner *r, int64_t id)
 	h->stats.sessions_closed++;
 	if (r->live.sess_id == id)
 		memset(&r->live, 0, sizeof(r->live));
-	hub_ha_due(h, r, HUB_HA_IDLE | HUB_HA_SESSION | HUB_HA_WEEK |
+	hubha_due(h, r, HUB_HA_IDLE | HUB_HA_SESSION | HUB_HA_WEEK |
 	    HUB_HA_REPORT);
 	(void)plan_mark(h->planner, r->id, r->name, NULL);
 	log_info("runner %s: session %lld: %.0f m in %.0f s moving, "
@@ -456,132 +292,6 @@ hub_save_sessions(struct hub *h)
 	return rc;
 }
 
-/* Home Assistant: live values (design note 3). */
-
-static void
-hub_live_take(struct hub_live *lv, enum stride_role role,
-    const struct stride_sample *s, size_t n, int64_t now_ms)
-{
-	struct hub_live_src	*src;
-	size_t			 i;
-	int64_t			 t;
-
-	src = &lv->src[role < STRIDE_ROLE_COUNT ? role : STRIDE_ROLE_UNKNOWN];
-	src->rx_ms = now_ms;
-	for (i = 0; i < n; i++) {
-		t = s[i].t_ms;
-		if (t > lv->last_t_ms)
-			lv->last_t_ms = t;
-		if ((s[i].has & STRIDE_HAS_CAD) && t >= src->cad_t) {
-			src->cad = s[i].cad_spm;
-			src->cad_t = t;
-		}
-		if ((s[i].has & STRIDE_HAS_SPD) && t >= src->spd_t) {
-			src->spd = s[i].spd_mps;
-			src->spd_t = t;
-		}
-		if ((s[i].has & STRIDE_HAS_GRADE) && t >= src->grade_t) {
-			src->grade = s[i].grade_pct;
-			src->grade_t = t;
-		}
-		if ((s[i].has & STRIDE_HAS_DIST) && t >= src->dist_t) {
-			if (src->dist_t == 0)
-				src->dist0 = s[i].dist_m;
-			else if (s[i].dist_m < src->dist - 100) {
-				/* The device restarted its count: carry on
-				 * from what it had run. */
-				src->dist0 -= src->dist;
-			} else if (s[i].dist_m < src->dist)
-				continue;	/* a correction: keep ours */
-			src->dist = s[i].dist_m;
-			src->dist_t = t;
-		}
-	}
-}
-
-enum hub_live_field { HUB_LF_CAD, HUB_LF_SPD, HUB_LF_GRADE, HUB_LF_DIST };
-
-/* The field from the first role in order that has a fresh one (stale_ok:
- * or any), else NaN. */
-static double
-hub_live_pick(const struct hub_live *lv, enum hub_live_field f,
-    const enum stride_role order[3], int stale_ok, int64_t now_ms)
-{
-	const struct hub_live_src	*src;
-	int64_t				 t;
-	double				 v;
-	int				 i, pass;
-
-	for (pass = 0; pass < (stale_ok ? 2 : 1); pass++) {
-		for (i = 0; i < 3; i++) {
-			src = &lv->src[order[i]];
-			switch (f) {
-			case HUB_LF_CAD:
-				t = src->cad_t, v = src->cad;
-				break;
-			case HUB_LF_SPD:
-				t = src->spd_t, v = src->spd;
-				break;
-			case HUB_LF_GRADE:
-				t = src->grade_t, v = src->grade;
-				break;
-			default:
-				t = src->dist_t, v = src->dist - src->dist0;
-				break;
-			}
-			if (t != 0 && (pass == 1 ||
-			    now_ms - src->rx_ms <= HUB_HA_FRESH_MS))
-				return v;
-		}
-	}
-	return NAN;
-}
-
-/* Build and send r's live message; the throttle said one is due. Kept out
- * of hub_ha_live so the hot path's frame stays small. */
-static void
-hub_ha_live_send(struct hub *h, struct runner *r, const struct sess *sess,
-    int64_t now_ms)
-{
-	static const enum stride_role pod_first[3] = { STRIDE_ROLE_FOOTPOD,
-	    STRIDE_ROLE_WATCH, STRIDE_ROLE_UNKNOWN };
-	static const enum stride_role watch_first[3] = { STRIDE_ROLE_WATCH,
-	    STRIDE_ROLE_FOOTPOD, STRIDE_ROLE_UNKNOWN };
-	const struct hub_live	*lv = &r->live;
-	struct ha_live		 l;
-	struct ha_msg		 m;
-
-	l.cad_spm = hub_live_pick(lv, HUB_LF_CAD, pod_first, 0, now_ms);
-	l.spd_mps = hub_live_pick(lv, HUB_LF_SPD, watch_first, 0, now_ms);
-	l.grade_pct = hub_live_pick(lv, HUB_LF_GRADE, watch_first, 0, now_ms);
-	l.dist_m = hub_live_pick(lv, HUB_LF_DIST, watch_first, 1, now_ms);
-	l.dur_s = lv->last_t_ms >= sess->start_ms ?
-	    (double)(lv->last_t_ms - sess->start_ms) / 1000.0 : NAN;
-	if (ha_state_live(&h->ha.p, r->name, &l, &m) == 0 &&
-	    ha_should_publish(&r->hat, &h->ha.p, now_ms, &m))
-		(void)h->publish(h->publish_arg, m.topic, m.payload, m.len,
-		    m.qos, m.retained);
-}
-
-/* Telemetry of r's open session was stored: keep the estimate, and send
- * it when the throttle allows (the same test ha_should_publish makes,
- * first, so nothing is built for the messages in between). */
-static void
-hub_ha_live(struct hub *h, struct runner *r, const struct sess *sess,
-    enum stride_role role, const struct stride_sample *s, size_t n,
-    int64_t now_ms)
-{
-	const struct ha_throttle *t = &r->hat;
-
-	if (r->live.sess_id != sess->id) {
-		memset(&r->live, 0, sizeof(r->live));
-		r->live.sess_id = sess->id;
-	}
-	hub_live_take(&r->live, role, s, n, now_ms);
-	if (h->publish != NULL && (!t->live_sent || now_ms < t->live_ms ||
-	    now_ms - t->live_ms >= h->ha.p.live_interval_ms))
-		hub_ha_live_send(h, r, sess, now_ms);
-}
 
 /* Message handlers: the message is decoded and new; the batch is open. */
 
@@ -604,7 +314,7 @@ hub_on_telemetry(struct hub *h, struct device *d, const struct stride_msg *m,
 	hub_mark_runner(h, d->r);
 	h->stats.samples += n;
 	if (h->ha.on && sess == &d->r->rs.open)
-		hub_ha_live(h, d->r, sess, d->sd.role, s, n, now_ms);
+		hubha_live(h, d->r, sess, d->sd.role, s, n, now_ms);
 	return 0;
 }
 
@@ -648,7 +358,7 @@ hub_on_symptom(struct hub *h, struct device *d, const struct stride_msg *m)
 	    m->u.sym.t_ms, m->u.sym.when, m->u.sym.level, m->u.sym.score) == -1)
 		return -1;
 	(void)plan_mark(h->planner, d->r->id, d->r->name, NULL);
-	hub_ha_due(h, d->r, HUB_HA_REPORT);
+	hubha_due(h, d->r, HUB_HA_REPORT);
 	return 0;
 }
 
@@ -664,112 +374,16 @@ hub_on_status(struct hub *h, struct device *d, const struct stride_msg *m,
 		d->sd.role = m->u.status.role;
 	/* A battery level first known: HA gets the battery entity. */
 	if (m->u.status.battery >= 0 && d->sd.battery < 0)
-		hub_ha_due(h, d->r, HUB_HA_ANNOUNCE);
+		hubha_due(h, d->r, HUB_HA_ANNOUNCE);
 	if (m->u.status.battery >= 0)
 		d->sd.battery = m->u.status.battery;
 	if (m->u.status.fw[0] != '\0')
 		snprintf(d->fw, sizeof(d->fw), "%s", m->u.status.fw);
 	d->sd.last_seen_ms = now_ms;
 	d->ha_state = 1;
-	hub_ha_due(h, d->r, HUB_HA_DEVICES);
+	hubha_due(h, d->r, HUB_HA_DEVICES);
 }
 
-/* Home Assistant's input (design note 5). */
-
-static const char hub_why_unknown_runner[] = "unknown runner";
-
-/* A command from HA's select or number. The edge has dropped retained
- * ones (mqtt.h): the queue does not carry the flag. */
-static int
-hub_on_ha_command(struct hub *h, const struct inmsg *im, int64_t now_ms)
-{
-	struct ha_command	 c;
-	struct runner		*r;
-	enum stride_level	 level;
-	const char		*why;
-	int64_t			 rid;
-	int			 score, rc;
-
-	if (ha_parse_command(&h->ha.p, im->data, im->topic_len, im->payload,
-	    im->payload_len, 0, &c, &why) == -1) {
-		h->stats.bad_payload++;
-		log_rate_warnx(hub_rate(h, why),
-		    "dropped Home Assistant command on %.*s: %s",
-		    (int)(im->topic_len > 120 ? 120 : im->topic_len), im->data,
-		    why);
-		return 0;
-	}
-	if ((r = table_get(h->runners, c.runner)) == NULL) {
-		/* Known to the store (say, typed at the CLI) but not here
-		 * yet; never created by a command. */
-		if ((rc = store_runner_get(h->st, c.runner, 0, &rid)) == -1)
-			return -1;
-		if (rc == 1) {
-			h->stats.bad_payload++;
-			log_rate_warnx(hub_rate(h, hub_why_unknown_runner),
-			    "dropped Home Assistant command for %s: %s",
-			    c.runner, hub_why_unknown_runner);
-			return 0;
-		}
-		if ((r = hub_runner(h, c.runner, rid)) == NULL)
-			return -1;
-	}
-	if (ha_hold_apply(&r->hold, &c, now_ms, HA_HOLD_MS_DEFAULT, &level,
-	    &score) == 1) {
-		if (store_symptom_put(h->st, r->id, 0, 0, now_ms,
-		    STRIDE_WHEN_NEXT_DAY, level, score) == -1)
-			return -1;
-		(void)plan_mark(h->planner, r->id, r->name, NULL);
-		if (score >= 0)
-			log_info("runner %s: next-day report %s, score %d, "
-			    "from Home Assistant", r->name,
-			    stride_level_name(level), score);
-		else
-			log_info("runner %s: next-day report %s from Home "
-			    "Assistant", r->name, stride_level_name(level));
-	}
-	/* Always: the score waiting for its word shows, or the new status. */
-	hub_ha_due(h, r, HUB_HA_REPORT);
-	h->stats.stored++;
-	return 0;
-}
-
-/* HA (re)started: announce everything again, at most once a minute (an HA
- * user publishing "online" in a loop must not make us flood the broker). */
-static void
-hub_on_ha_birth(struct hub *h, int64_t now_ms)
-{
-	if (h->ha.birth_ms != 0 && now_ms >= h->ha.birth_ms &&
-	    now_ms - h->ha.birth_ms < HUB_HA_BIRTH_MS) {
-		log_debug("Home Assistant birth: answered %lld ms ago; ignored",
-		    (long long)(now_ms - h->ha.birth_ms));
-		return;
-	}
-	h->ha.birth_ms = now_ms;
-	h->ha.announce = 1;
-	log_info("Home Assistant came online: announcing every runner");
-}
-
-/* 1 if im is not for the device protocol and HA handled it. Runs only for
- * topics outside P/v1/ (design note 3: telemetry pays one memcmp). */
-static int
-hub_ha_input(struct hub *h, const struct inmsg *im, int64_t now_ms, int *rc)
-{
-	*rc = 0;
-	if (im->topic_len == h->ha.birth_len &&
-	    memcmp(im->data, h->ha.birth, h->ha.birth_len) == 0) {
-		if (ha_is_birth(&h->ha.p, im->data, im->topic_len,
-		    im->payload, im->payload_len))
-			hub_on_ha_birth(h, now_ms);
-		return 1;	/* HA's will ("offline"): nothing to do */
-	}
-	if (im->topic_len > h->ha.cmd_len &&
-	    memcmp(im->data, h->ha.cmd, h->ha.cmd_len) == 0) {
-		*rc = hub_on_ha_command(h, im, now_ms);
-		return 1;
-	}
-	return 0;
-}
 
 /* One message: every check, then the handler. Returns -1 only when the
  * store failed (the batch must be rolled back). */
@@ -792,7 +406,7 @@ hub_handle(struct hub *h, const struct inmsg *im, int64_t now_ms)
 	h->stats.messages++;
 	if (h->ha.on && (im->topic_len <= h->ha.v1_len ||
 	    memcmp(im->data, h->ha.v1, h->ha.v1_len) != 0) &&
-	    hub_ha_input(h, im, now_ms, &rc))
+	    hubha_input(h, im, now_ms, &rc))
 		return rc;
 	if (topic_parse(h->cfg->prefix, im->data, im->topic_len, &t,
 	    &why) == -1) {
@@ -928,318 +542,6 @@ hub_tick_sessions(void *arg, void *value)
 	}
 }
 
-/* Home Assistant: after the commit (design notes 1, 2, 4). */
-
-static void
-hub_ha_send(struct hub *h, struct runner *r, const struct ha_msg *m,
-    int64_t now_ms)
-{
-	if (!ha_should_publish(&r->hat, &h->ha.p, now_ms, m))
-		return;
-	if (h->publish(h->publish_arg, m->topic, m->payload, m->len, m->qos,
-	    m->retained) == -1) {
-		/* Not sent: let the next change (or birth) try again. */
-		r->hat.sent[m->stream] = 0;
-	}
-}
-
-static size_t
-hub_ha_devices(const struct runner *r, struct ha_device *out, size_t cap)
-{
-	const struct device	*d;
-	size_t			 n = 0;
-
-	for (d = r->devs; d != NULL; d = d->next_in_runner) {
-		if (out != NULL && n < cap) {
-			out[n].id = d->sd.device;
-			out[n].role = d->sd.role;
-			out[n].online = d->sd.online;
-			out[n].battery = d->sd.battery;
-			out[n].fw = d->fw;
-		}
-		n++;
-	}
-	return n;
-}
-
-static void
-hub_ha_discovery(struct hub *h, struct runner *r)
-{
-	struct ha_device	*dev;
-	size_t			 n;
-
-	n = hub_ha_devices(r, NULL, 0);
-	if ((dev = calloc(n > 0 ? n : 1, sizeof(*dev))) == NULL)
-		return;
-	(void)hub_ha_devices(r, dev, n);
-	if (ha_discovery(&h->ha.p, r->name, dev, n, h->publish,
-	    h->publish_arg) == -1)
-		log_rate_warnx(&h->ha.rate, "Home Assistant: discovery of "
-		    "runner %s not (fully) published", r->name);
-	free(dev);
-}
-
-/* A closed session the rules could use as a run: plan.c's test, so the
- * week HA shows is the week the plan was made from. */
-static int
-hub_ha_fin(double x)
-{
-	return isfinite(x) && x >= 0;
-}
-
-static int
-hub_ha_usable(const struct session_summary *m)
-{
-	int b;
-
-	if (m->start_ms < STRIDE_T_MIN_MS || m->start_ms > STRIDE_T_MAX_MS ||
-	    m->end_ms < m->start_ms || m->samples == 0 ||
-	    !hub_ha_fin(m->moving_s) || m->moving_s <= 0 ||
-	    !hub_ha_fin(m->distance_m) || !hub_ha_fin(m->avg_speed_mps) ||
-	    m->avg_speed_mps > STRIDE_SPD_MAX_MPS ||
-	    !hub_ha_fin(m->max_speed_mps) || !hub_ha_fin(m->avg_cadence_spm) ||
-	    m->avg_cadence_spm > STRIDE_CAD_MAX_SPM ||
-	    !hub_ha_fin(m->avg_step_m) || !hub_ha_fin(m->ungraded_s))
-		return 0;
-	for (b = 0; b < FUSE_BANDS; b++) {
-		if (!hub_ha_fin(m->band_s[b]) || !hub_ha_fin(m->band_m[b]))
-			return 0;
-	}
-	return 1;
-}
-
-static int
-hub_ha_take_session(void *arg, const struct store_session *s)
-{
-	struct hub *h = arg;
-
-	if (hub_ha_usable(&s->sum) && h->ha.nss < RULES_SESSIONS_MAX)
-		h->ha.ss[h->ha.nss++] = s->sum;
-	return 0;
-}
-
-static int
-hub_ha_cmp_start(const void *a, const void *b)
-{
-	const struct session_summary *x = a, *y = b;
-
-	return (x->start_ms > y->start_ms) - (x->start_ms < y->start_ms);
-}
-
-static int
-hub_ha_take_report(void *arg, const struct store_symptom *y)
-{
-	struct ha_report_view *v = arg;
-
-	if (y->when == STRIDE_WHEN_NEXT_DAY && y->t_ms >= v->report_ms) {
-		v->report_ms = y->t_ms;
-		v->level = y->level;
-		v->score = y->score;
-	}
-	return 0;
-}
-
-/* The last run, the week and the report, from the store. */
-static void
-hub_ha_history(struct hub *h, struct runner *r, unsigned due, int64_t now_ms)
-{
-	static const struct rules_input	 zero_in;
-	const struct session_summary	*last = NULL;
-	struct rules_input		 in = zero_in;
-	struct rules_loads		 loads;
-	struct ha_report_view		 v;
-	struct ha_week			 wk;
-	struct ha_msg			 m;
-	int64_t				 from;
-
-	from = now_ms - (int64_t)(RULES_HISTORY_DAYS +
-	    h->ha.rs.baseline_days) * RULES_DAY_MS;
-	h->ha.nss = 0;
-	if (store_summaries_walk(h->st, r->id, from, RULES_SESSIONS_MAX,
-	    hub_ha_take_session, h) != 0)
-		return;
-	qsort(h->ha.ss, h->ha.nss, sizeof(h->ha.ss[0]), hub_ha_cmp_start);
-	if (h->ha.nss > 0)
-		last = &h->ha.ss[h->ha.nss - 1];
-	if ((due & HUB_HA_SESSION) && ha_state_session(&h->ha.p, r->name,
-	    last, last != NULL ? rules_session_load(last, &h->ha.rs) : NAN,
-	    &m) == 0)
-		hub_ha_send(h, r, &m, now_ms);
-	if (due & HUB_HA_WEEK) {
-		in.sessions = h->ha.ss;
-		in.nsessions = h->ha.nss;
-		in.profile.usual_score = -1;
-		if (rules_loads(&in, &h->ha.rs, now_ms, &loads) == 0)
-			ha_week_fill(h->ha.ss, h->ha.nss, &loads, now_ms, &wk);
-		else
-			ha_week_fill(h->ha.ss, h->ha.nss, NULL, now_ms, &wk);
-		if (ha_state_week(&h->ha.p, r->name, &wk, &m) == 0)
-			hub_ha_send(h, r, &m, now_ms);
-	}
-	if (due & HUB_HA_REPORT) {
-		memset(&v, 0, sizeof(v));
-		v.last_run_end_ms = last != NULL ? last->end_ms : 0;
-		v.level = STRIDE_LEVEL_NONE;
-		v.score = -1;
-		v.pending_score = ha_hold_pending(&r->hold, now_ms,
-		    HA_HOLD_MS_DEFAULT);
-		if (store_symptoms_walk(h->st, r->id, 0, HUB_HA_REPORTS,
-		    hub_ha_take_report, &v) != 0)
-			return;
-		if (ha_state_report(&h->ha.p, r->name, &v, &m) == 0)
-			hub_ha_send(h, r, &m, now_ms);
-	}
-}
-
-static void
-hub_ha_plan(struct hub *h, struct runner *r, int64_t now_ms)
-{
-	struct store_plan	 sp;
-	struct plan		 pl;
-	struct ha_msg		 m;
-	const char		*why;
-	int			 rc;
-
-	memset(&pl, 0, sizeof(pl));
-	if ((rc = store_plan_latest(h->st, r->id, &sp)) == -1)
-		return;
-	if (rc == 0 && plan_decode(sp.json, sp.len, &pl, &why) == -1)
-		memset(&pl, 0, sizeof(pl));	/* shown as no plan */
-	if (ha_state_plan(&h->ha.p, r->name, &pl, &m) == 0)
-		hub_ha_send(h, r, &m, now_ms);
-}
-
-static void
-hub_ha_runner(struct hub *h, struct runner *r, unsigned due, int64_t now_ms)
-{
-	struct ha_device	 hd;
-	struct ha_msg		 m;
-	struct device		*d;
-
-	if (due & HUB_HA_ANNOUNCE) {
-		hub_ha_discovery(h, r);
-		due |= HUB_HA_SESSION | HUB_HA_WEEK | HUB_HA_PLAN |
-		    HUB_HA_REPORT | HUB_HA_DEVICES;
-		for (d = r->devs; d != NULL; d = d->next_in_runner)
-			d->ha_state = 1;
-	}
-	if ((due & HUB_HA_IDLE) && r->rs.open.id == 0 &&
-	    ha_state_live(&h->ha.p, r->name, NULL, &m) == 0) {
-		/* Always sent, whatever the live throttle says: it is the
-		 * one message that ends the run on the dashboard. */
-		(void)ha_should_publish(&r->hat, &h->ha.p, now_ms, &m);
-		(void)h->publish(h->publish_arg, m.topic, m.payload, m.len,
-		    m.qos, m.retained);
-	}
-	if (due & (HUB_HA_SESSION | HUB_HA_WEEK | HUB_HA_REPORT))
-		hub_ha_history(h, r, due, now_ms);
-	if (due & HUB_HA_PLAN)
-		hub_ha_plan(h, r, now_ms);
-	if (due & HUB_HA_DEVICES) {
-		for (d = r->devs; d != NULL; d = d->next_in_runner) {
-			if (!d->ha_state)
-				continue;
-			d->ha_state = 0;
-			hd.id = d->sd.device;
-			hd.role = d->sd.role;
-			hd.online = d->sd.online;
-			hd.battery = d->sd.battery;
-			hd.fw = d->fw;
-			if (ha_state_device(&h->ha.p, r->name, &hd, &m) == 0)
-				hub_ha_send(h, r, &m, now_ms);
-		}
-	}
-}
-
-static void
-hub_ha_announce_one(void *arg, void *value)
-{
-	struct hub	*h = arg;
-	struct runner	*r = value;
-
-	ha_throttle_reset(&r->hat);
-	hub_ha_due(h, r, HUB_HA_ANNOUNCE);
-}
-
-static void
-hub_ha_mark(void *arg, void *value)
-{
-	struct hub *h = arg;
-
-	hub_ha_due(h, value, HUB_HA_WEEK | HUB_HA_REPORT);
-}
-
-/* Do the HA work marked so far, oldest first, for up to budget_ms (at
- * least one runner; < 0: all). Outside any transaction, after plan_run.
- * With no publish (shutdown) the work is dropped: the next start
- * announces everything. */
-static void
-hub_ha_flush(struct hub *h, int64_t now_ms, int64_t budget_ms)
-{
-	struct runner	*r;
-	unsigned	 due;
-	int64_t		 t0 = clock_mono_ms();
-
-	if (!h->ha.on)
-		return;
-	if (h->ha.announce) {
-		h->ha.announce = 0;
-		table_walk(h->runners, hub_ha_announce_one, h);
-	}
-	while ((r = h->ha.queue) != NULL) {
-		if ((h->ha.queue = r->ha_next) == NULL)
-			h->ha.tail = NULL;
-		r->ha_next = NULL;
-		due = r->ha_due;
-		r->ha_due = 0;
-		if (h->publish == NULL)
-			continue;
-		hub_ha_runner(h, r, due, now_ms);
-		if (budget_ms >= 0 && clock_mono_ms() - t0 >= budget_ms)
-			break;
-	}
-}
-
-/* plan.c publishes through this (design note 4): a plan on
- * P/v1/<runner>/<device>/plan means the runner's plan may have changed. */
-static int
-hub_plan_publish(void *arg, const char *topic, const void *payload,
-    size_t len, int qos, int retained)
-{
-	struct hub	*h = arg;
-	struct runner	*r;
-	const char	*name, *end;
-	char		 buf[STRIDE_ID_MAX + 1];
-
-	if (h->publish == NULL)
-		return -1;
-	if (h->publish(h->publish_arg, topic, payload, len, qos, retained) ==
-	    -1)
-		return -1;
-	if (!h->ha.on || strncmp(topic, h->ha.v1, h->ha.v1_len) != 0)
-		return 0;
-	name = topic + h->ha.v1_len;
-	if ((end = strchr(name, '/')) == NULL ||
-	    (size_t)(end - name) > STRIDE_ID_MAX)
-		return 0;
-	memcpy(buf, name, (size_t)(end - name));
-	buf[end - name] = '\0';
-	if ((r = table_get(h->runners, buf)) != NULL)
-		hub_ha_due(h, r, HUB_HA_PLAN);
-	return 0;
-}
-
-static int
-hub_symptom_runner(void *arg, int64_t runner_id, const char *runner)
-{
-	struct hub	*h = arg;
-	struct runner	*r;
-
-	(void)runner_id;
-	if ((r = table_get(h->runners, runner)) != NULL)
-		hub_ha_due(h, r, HUB_HA_REPORT);
-	return 0;
-}
 
 /*
  * Plans after every commit; in the tick (poll) also reports typed at the
@@ -1248,25 +550,10 @@ hub_symptom_runner(void *arg, int64_t runner_id, const char *runner)
 static void
 hub_after_commit(struct hub *h, int64_t now_ms, int poll)
 {
-	int64_t last;
-
 	(void)plan_run(h->planner, h->st, now_ms, poll,
-	    h->publish != NULL ? hub_plan_publish : NULL, h);
-	if (!h->ha.on || !poll)
-		return;
-	/* One index seek, as plan.c's poll: a report that leaves the plan
-	 * as it was still changes HA's report status. */
-	if (store_symptom_last_id(h->st, &last) == 0 &&
-	    last > h->ha.sym_seen && store_symptom_runners_walk(h->st,
-	    h->ha.sym_seen, hub_symptom_runner, h) == 0)
-		h->ha.sym_seen = last;
-	if (now_ms - h->ha.hourly_ms >= HUB_HA_HOURLY_MS ||
-	    now_ms < h->ha.hourly_ms) {
-		/* The week moves on, and reports come due, with time alone. */
-		h->ha.hourly_ms = now_ms;
-		table_walk(h->runners, hub_ha_mark, h);
-	}
-	hub_ha_flush(h, now_ms, HUB_HA_BUDGET_MS);
+	    h->publish != NULL ? hubha_plan_publish : NULL, h);
+	if (poll)
+		hubha_poll(h, now_ms);
 }
 
 /* Public. */
@@ -1360,40 +647,6 @@ hub_reload(struct hub *h)
 	return 0;
 }
 
-static int
-hub_ha_init(struct hub *h)
-{
-	static const struct rules_settings rs = RULES_SETTINGS_DEFAULT;
-	const struct hub_config	*cfg = h->cfg;
-	const char		*why;
-	int			 n;
-
-	h->ha.rs = rs;
-	/* P/v1/ is known with HA off too: plan topics are matched by it. */
-	n = snprintf(h->ha.v1, sizeof(h->ha.v1), "%s/v1/", cfg->prefix);
-	h->ha.v1_len = n > 0 ? (size_t)n : 0;
-	if (!cfg->ha)
-		return 0;
-	config_ha_params(cfg, &h->ha.p);
-	if (ha_params_check(&h->ha.p, &why) == -1) {
-		log_warnx("Home Assistant: %s", why);
-		return -1;
-	}
-	n = snprintf(h->ha.cmd, sizeof(h->ha.cmd), "%s/ha/", cfg->prefix);
-	h->ha.cmd_len = (size_t)n;
-	if ((n = ha_birth_topic(&h->ha.p, h->ha.birth,
-	    sizeof(h->ha.birth))) < 0)
-		return -1;
-	h->ha.birth_len = (size_t)n;
-	if ((h->ha.ss = calloc(RULES_SESSIONS_MAX, sizeof(*h->ha.ss))) == NULL)
-		return -1;
-	if (store_symptom_last_id(h->st, &h->ha.sym_seen) == -1)
-		return -1;
-	/* The first connect announces (and so refreshes) everything. */
-	h->ha.hourly_ms = clock_now_ms();
-	h->ha.on = 1;
-	return 0;
-}
 
 struct hub *
 hub_new(const struct hub_config *cfg, struct store *st, hub_publish_fn publish,
@@ -1415,7 +668,7 @@ hub_new(const struct hub_config *cfg, struct store *st, hub_publish_fn publish,
 		hub_free(h);
 		return NULL;
 	}
-	if (hub_ha_init(h) == -1) {
+	if (hubha_init(h) == -1) {
 		hub_free(h);
 		return NULL;
 	}
@@ -1442,7 +695,7 @@ hub_free(struct hub *h)
 		(void)hub_batch_end(h, clock_now_ms());
 	hub_forget_all(h);
 	planner_free(h->planner);
-	free(h->ha.ss);
+	hubha_fini(h);
 	free(h);
 }
 
@@ -1574,7 +827,7 @@ hub_finalize_all(struct hub *h, int64_t now_ms)
 	if (c.rc == -1)
 		store_rollback(h->st);
 	hub_after_commit(h, now_ms, 0);
-	hub_ha_flush(h, now_ms, -1);
+	hubha_flush(h, now_ms, -1);
 	return c.rc;
 }
 
