@@ -88,6 +88,7 @@ static int	cli_key_show(struct cli *, int, char **);
 static int	cli_device_add(struct cli *, int, char **);
 static int	cli_device_revoke(struct cli *, int, char **);
 static int	cli_device_keys(struct cli *, int, char **);
+static int	cli_runner_delete(struct cli *, int, char **);
 
 static const struct cli_cmd cli_cmds[] = {
 	{ "runners", 0, 0, "", "list the runners",
@@ -126,6 +127,9 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "device keys", 0, 1, "[runner]",
 	    "devices with their key fingerprint and state",
 	    0, cli_device_keys },
+	{ "runner delete", 1, 2, "<runner> [--yes]",
+	    "delete a runner and all their data (the hub does it)",
+	    CLI_WRITE, cli_runner_delete },
 	{ "help", 0, 0, "", "this list",
 	    CLI_NOSTORE, cli_help },
 };
@@ -1589,6 +1593,69 @@ cli_device_keys(struct cli *c, int argc, char **argv)
 	    "DEVICE", "FINGERPRINT", "STATE", "ADDED", "REVOKED");
 	return store_device_keys_walk(c->st, runner, cli_key_row, c) == 0 ?
 	    CLI_OK : CLI_FAIL;
+}
+
+/*
+ * runner delete <runner> [--yes]: what the runner has, then, with --yes, a
+ * deletion request for the hub (store.h). The hub deletes: it owns the
+ * runner's memory, their retained topics and their Home Assistant device,
+ * none of which this process can reach. Without --yes nothing changes and
+ * the exit status is 1, so a script that forgot it cannot carry on as if
+ * the runner were gone.
+ */
+static int
+cli_runner_delete(struct cli *c, int argc, char **argv)
+{
+	struct store_runner_counts	 n;
+	int64_t				 rid, req;
+	int				 rc, yes = 0;
+
+	if ((rc = cli_id_arg(c, "invalid runner id", argv[0])) != CLI_OK)
+		return rc;
+	if (argc == 2) {
+		if (strcmp(argv[1], "--yes") != 0)
+			return cli_bad(c, "unknown option", argv[1]);
+		yes = 1;
+	}
+	if (store_begin(c->st) == -1)
+		return CLI_FAIL;
+	switch (store_runner_get(c->st, argv[0], 0, &rid)) {
+	case 0:
+		break;
+	case 1:
+		fprintf(stderr, "stridehub: no runner %s\n", argv[0]);
+		goto fail;
+	default:
+		goto fail;
+	}
+	if (store_runner_counts(c->st, rid, &n) == -1)
+		goto fail;
+	if (yes && store_deletion_put(c->st, rid, argv[0], clock_now_ms(),
+	    &req) == -1)
+		goto fail;
+	if (store_commit(c->st) == -1)
+		goto fail;
+	fprintf(c->out, "runner %s\n", argv[0]);
+	fprintf(c->out, "devices %" PRId64 "\n", n.devices);
+	fprintf(c->out, "sessions %" PRId64 "\n", n.sessions);
+	fprintf(c->out, "reports %" PRId64 "\n", n.reports);
+	fprintf(c->out, "plans %" PRId64 "\n", n.plans);
+	fprintf(c->out, "imports %" PRId64 "\n", n.imports);
+	if (!yes) {
+		fprintf(c->out, "status not-deleted\n");
+		fprintf(stderr, "stridehub: runner %s: nothing deleted; run "
+		    "again with --yes to delete all of the above\n", argv[0]);
+		return CLI_FAIL;
+	}
+	fprintf(c->out, "status requested\n");
+	fprintf(c->out, "request %" PRId64 "\n", req);
+	fprintf(c->out, "the hub deletes it at its next tick (at its next "
+	    "start if it is not running), with its Home Assistant device "
+	    "and retained topics\n");
+	return CLI_OK;
+fail:
+	store_rollback(c->st);
+	return CLI_FAIL;
 }
 
 int

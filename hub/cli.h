@@ -3,8 +3,8 @@
  *
  * Each command opens its own store handle (WAL: it reads the last committed
  * state while the hub writes), read-only except for `report` and `profile`,
- * which write one row, `device add` and `device revoke`, one short
- * transaction, and `import`, one short transaction per file (all of these
+ * which write one row, `device add`, `device revoke` and `runner delete`,
+ * one short transaction, and `import`, one short transaction per file (all of these
  * refuse a store file that does not exist), and prints to stdout. `key
  * init`, `key show` and `help` do not open the store.
  * Commands are rows of one table in cli.c ({name, min args, max args,
@@ -78,6 +78,14 @@
  *   `device keys [runner]`: a table RUNNER DEVICE FINGERPRINT STATE ADDED
  *   REVOKED, one row per device with its newest key, STATE
  *   active|revoked|none.
+ * - `runner delete <runner> [--yes]` (issue 5): "runner R", then "devices
+ *   N", "sessions N", "reports N", "plans N", "imports N" (what the runner
+ *   has); without --yes "status not-deleted" and exit 1 (nothing changes;
+ *   the reason on stderr); with --yes "status requested", "request ID"
+ *   and one sentence line. Only a request is written (store.h): the hub
+ *   deletes the runner, their retained topics and their HA device at its
+ *   next tick, or at its next start. No such runner: exit 1; an argument
+ *   other than --yes: exit 2.
  * Times are UTC, ISO 8601 ("2024-05-01T07:00:00Z"), durations h:mm:ss.
  *
  * Exit status: 0 done, 1 failed (no such session or runner, store error;

@@ -9,6 +9,18 @@
  * - A runner's sessions in memory mirror the open rows of the sessions table.
  * Never blocks on the network: publishing hands bytes to Paho's buffer.
  *
+ * Deleting a runner (`stridehub runner delete`, issue 5): the CLI records a
+ * request in the store; the tick polls the newest request id (one index
+ * seek, like plan.c's polls) and, for each pending request, empties the
+ * retained topics the broker keeps for the runner's devices (plan, ack,
+ * status) and, with HA on, the runner's HA configs and states; only then
+ * deletes the runner's rows in one transaction and forgets the runner and
+ * its devices here. A failed publish or store call leaves the request
+ * pending for the next tick; with no publisher (shutting down) it waits
+ * for the next start. Data arriving later under the same name makes a
+ * new runner, like any unknown one; a status message alone does not
+ * (a retained one may still be on its way when the topic is cleared).
+ *
  * Home Assistant is hubha.c's (its design notes say when HA hears what);
  * this file marks the work (hubha_due) where it learns of it and calls in
  * at the points hub_priv.h lists. hub_priv.h holds the structs both share.
@@ -39,6 +51,8 @@
 #define HUB_COMMIT_MS		20	/* longest a batch stays open */
 #define HUB_LINGER_MS		2	/* ...waiting this long for more */
 #define HUB_BATCH_MAX		8192	/* messages in one batch at most */
+#define HUB_DELETIONS_MAX	8	/* deletion requests done per tick */
+#define HUB_DEVICES_MAX		1024	/* of a runner being deleted */
 
 static int	hub_finalize(struct hub *, struct runner *, int64_t id);
 static int	hub_reload(struct hub *);
@@ -416,6 +430,12 @@ hub_handle(struct hub *h, const struct inmsg *im, int64_t now_ms)
 		    why);
 		return 0;
 	}
+	if (t.kind == STRIDE_KIND_STATUS && im->payload_len == 0) {
+		/* A retained status being cleared (as a deleted runner's
+		 * are): no device speaks, and nobody must be created. */
+		log_debug("cleared status of %s/%s", t.runner, t.device);
+		return 0;
+	}
 	if (codec_decode(t.kind, im->payload, im->payload_len, &m,
 	    &why) == -1) {
 		h->stats.bad_payload++;
@@ -423,6 +443,15 @@ hub_handle(struct hub *h, const struct inmsg *im, int64_t now_ms)
 		    "dropped %s from %s/%s: %s (%zu bytes)",
 		    stride_kind_name(t.kind), t.runner, t.device, why,
 		    im->payload_len);
+		return 0;
+	}
+	if (t.kind == STRIDE_KIND_STATUS && table_get(h->gone, t.runner) !=
+	    NULL && table_get(h->runners, t.runner) == NULL) {
+		/* A status of a runner just deleted, sent before its topic
+		 * was cleared (a retained copy delivered on subscribing):
+		 * it must not bring the runner back. Data does. */
+		log_debug("status of deleted runner %s/%s ignored", t.runner,
+		    t.device);
 		return 0;
 	}
 	if ((d = hub_device(h, &t)) == NULL)
@@ -543,6 +572,223 @@ hub_tick_sessions(void *arg, void *value)
 }
 
 
+/* Deleting runners (top of file). */
+
+/* Runner r's entries leave the tables. The table has no delete: both are
+ * rebuilt without them (deletions are rare; one pass over the index). */
+struct hub_rebuild {
+	struct table	*t;
+	struct runner	*gone;
+	int		 devices;	/* values are struct device */
+	int		 rc;
+};
+
+static void
+hub_rebuild_one(void *arg, void *value)
+{
+	struct hub_rebuild	*b = arg;
+	struct runner		*r;
+	struct device		*d;
+	char			 key[2 * STRIDE_ID_MAX + 2];
+
+	if (b->devices) {
+		d = value;
+		if (d->r == b->gone)
+			return;
+		hub_device_key(key, sizeof(key), d->sd.runner, d->sd.device);
+	} else {
+		r = value;
+		if (r == b->gone)
+			return;
+		snprintf(key, sizeof(key), "%s", r->name);
+	}
+	if (table_put(b->t, key, value) == -1)
+		b->rc = -1;
+}
+
+static int
+hub_forget_runner(struct hub *h, struct runner *r)
+{
+	struct hub_rebuild	 br = { NULL, r, 0, 0 }, bd = { NULL, r, 1, 0 };
+	struct runner		**rp;
+	struct device		**dp, *d, *next;
+
+	if (r == NULL)
+		return 0;
+	if ((br.t = table_new()) == NULL || (bd.t = table_new()) == NULL) {
+		table_free(br.t);
+		return -1;
+	}
+	table_walk(h->runners, hub_rebuild_one, &br);
+	table_walk(h->devices, hub_rebuild_one, &bd);
+	if (br.rc == -1 || bd.rc == -1) {
+		table_free(br.t);
+		table_free(bd.t);
+		return -1;
+	}
+	table_free(h->runners);
+	table_free(h->devices);
+	h->runners = br.t;
+	h->devices = bd.t;
+	hubha_forget(h, r);
+	/* Nothing is dirty between batches; unlink all the same. */
+	for (rp = &h->dirty_runners; *rp != NULL; rp = &(*rp)->next_dirty) {
+		if (*rp == r) {
+			*rp = r->next_dirty;
+			break;
+		}
+	}
+	for (dp = &h->dirty_devices; *dp != NULL; ) {
+		if ((*dp)->r == r)
+			*dp = (*dp)->next_dirty;
+		else
+			dp = &(*dp)->next_dirty;
+	}
+	for (d = r->devs; d != NULL; d = next) {
+		next = d->next_in_runner;
+		free(d);
+	}
+	free(r);
+	return 0;
+}
+
+struct hub_devs {
+	struct store_device	*v;
+	size_t			 n, cap;
+};
+
+static int
+hub_devs_add(void *arg, const struct store_device *sd)
+{
+	struct hub_devs		*v = arg;
+	struct store_device	*nv;
+	size_t			 cap;
+
+	if (v->n == v->cap) {
+		if (v->cap >= HUB_DEVICES_MAX)
+			return 0;	/* hostile; the rows go all the same */
+		cap = v->cap == 0 ? 8 : v->cap * 2;
+		if ((nv = realloc(v->v, cap * sizeof(*nv))) == NULL)
+			return -1;
+		v->v = nv;
+		v->cap = cap;
+	}
+	v->v[v->n++] = *sd;
+	return 0;
+}
+
+/* Empty the retained topics the broker keeps for each device: its plan,
+ * ack and status (the hub ignores an empty status). 0, or -1. */
+static int
+hub_clear_topics(struct hub *h, const struct hub_devs *v)
+{
+	static const enum stride_kind kinds[] = { STRIDE_KIND_PLAN,
+	    STRIDE_KIND_ACK, STRIDE_KIND_STATUS };
+	char	topic[STRIDE_TOPIC_MAX];
+	size_t	i, k;
+
+	for (i = 0; i < v->n; i++) {
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			if (topic_build(topic, sizeof(topic), h->cfg->prefix,
+			    v->v[i].runner, v->v[i].device, kinds[k]) < 0)
+				continue;	/* ids from the store: cannot be */
+			if (h->publish(h->publish_arg, topic, "", 0, 1, 1) ==
+			    -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* One request: 0 done (or nothing to do), -1 to try again later. */
+static int
+hub_delete_one(struct hub *h, const struct store_deletion *q, int64_t now_ms)
+{
+	struct hub_devs	 v = { NULL, 0, 0 };
+	int64_t		 rid = 0;
+	int		 rc = -1, found = 0;
+
+	if (q->runner[0] != '\0') {
+		switch (store_runner_get(h->st, q->runner, 0, &rid)) {
+		case 0:
+			/* Another id: the runner asked for is gone and a
+			 * new one took the name; it stays. */
+			found = rid == q->runner_id;
+			break;
+		case 1:
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (found) {
+		if (store_devices_walk(h->st, q->runner, hub_devs_add, &v) != 0)
+			goto done;
+		if (hub_clear_topics(h, &v) == -1 ||
+		    hubha_remove(h, q->runner, v.v, v.n) == -1) {
+			log_rate_warnx(&h->rate_delete, "runner %s: could not "
+			    "clear their topics; deleting later", q->runner);
+			goto done;
+		}
+	}
+	if (store_begin(h->st) == -1)
+		goto done;
+	if ((found && store_runner_delete(h->st, rid) == -1) ||
+	    store_deletion_done(h->st, q->id, now_ms) == -1 ||
+	    store_commit(h->st) == -1) {
+		store_rollback(h->st);
+		log_rate_warnx(&h->rate_delete, "runner %s: store failed; "
+		    "deleting later", q->runner);
+		goto done;
+	}
+	if (found) {
+		if (table_put(h->gone, q->runner, h) == -1)
+			log_warnx("runner %s: out of memory", q->runner);
+		if (hub_forget_runner(h, table_get(h->runners, q->runner)) ==
+		    -1) {
+			/* Out of memory: build the index again from the
+			 * store, which no longer has the runner. */
+			if (hub_reload(h) == -1)
+				log_warnx("could not reload state after "
+				    "deleting runner %s", q->runner);
+		}
+		log_info("runner %s deleted (request %lld): %zu devices, "
+		    "their data and retained topics%s", q->runner,
+		    (long long)q->id, v.n, h->ha.on ? ", Home Assistant "
+		    "entities" : "");
+	} else
+		log_info("deletion request %lld: no runner %s (id %lld) "
+		    "left to delete", (long long)q->id, q->runner,
+		    (long long)q->runner_id);
+	rc = 0;
+done:
+	free(v.v);
+	return rc;
+}
+
+/* The tick's deletion poll: one index seek when nothing is new. */
+static void
+hub_deletions(struct hub *h, int64_t now_ms)
+{
+	struct store_deletion	q[HUB_DELETIONS_MAX];
+	int64_t			last;
+	size_t			n, i;
+
+	if (h->publish == NULL)
+		return;		/* the broker side waits for the next start */
+	if (store_deletion_last_id(h->st, &last) == -1 || last <= h->del_seen)
+		return;
+	if (store_deletions_pending(h->st, q, HUB_DELETIONS_MAX, &n) == -1)
+		return;
+	for (i = 0; i < n; i++) {
+		if (hub_delete_one(h, &q[i], now_ms) == -1)
+			return;		/* the rest wait, in order */
+	}
+	/* All pending done (a full page may hide more: look again). */
+	if (n < HUB_DELETIONS_MAX)
+		h->del_seen = last;
+}
+
 /*
  * Plans after every commit; in the tick (poll) also reports typed at the
  * CLI, the hourly refresh and the HA work, within its budget.
@@ -552,8 +798,10 @@ hub_after_commit(struct hub *h, int64_t now_ms, int poll)
 {
 	(void)plan_run(h->planner, h->st, now_ms, poll,
 	    h->publish != NULL ? hubha_plan_publish : NULL, h);
-	if (poll)
+	if (poll) {
+		hub_deletions(h, now_ms);
 		hubha_poll(h, now_ms);
+	}
 }
 
 /* Public. */
@@ -664,6 +912,10 @@ hub_new(const struct hub_config *cfg, struct store *st, hub_publish_fn publish,
 	h->sp.idle_ms = cfg->idle_ms;
 	h->sp.grace_ms = cfg->grace_ms;
 	h->fp = fp;
+	if ((h->gone = table_new()) == NULL) {
+		hub_free(h);
+		return NULL;
+	}
 	if ((h->planner = planner_new(cfg->prefix, NULL)) == NULL) {
 		hub_free(h);
 		return NULL;
@@ -694,6 +946,7 @@ hub_free(struct hub *h)
 	if (h->batch.open)
 		(void)hub_batch_end(h, clock_now_ms());
 	hub_forget_all(h);
+	table_free(h->gone);	/* its values are marks, not owned */
 	planner_free(h->planner);
 	hubha_fini(h);
 	free(h);

@@ -119,6 +119,8 @@ struct hub {
 	struct fuse_params	 fp;
 	struct table		*runners;	/* name -> struct runner */
 	struct table		*devices;	/* "runner/device" -> struct device */
+	struct table		*gone;		/* names of runners deleted
+						   since start -> h (a mark) */
 	struct runner		*dirty_runners;
 	struct device		*dirty_devices;
 	size_t			 pending_acks;
@@ -129,6 +131,9 @@ struct hub {
 	struct log_rate		 rate_limit;
 	struct hub_drain_clock	 drain;
 	struct planner		*planner;	/* plan.c: after commits */
+	int64_t			 del_seen;	/* newest deletion request
+						   handled (store.h) */
+	struct log_rate		 rate_delete;
 	struct {
 		int		 on;		/* cfg->ha */
 		struct ha_params p;
@@ -193,6 +198,14 @@ void	hubha_poll(struct hub *, int64_t now_ms);
 /* Do the queued HA work for up to budget_ms (at least one runner; < 0:
  * all). */
 void	hubha_flush(struct hub *, int64_t now_ms, int64_t budget_ms);
+/* Runner r is being deleted: take it out of the HA queue (r may be
+ * NULL: nothing to do). */
+void	hubha_forget(struct hub *, struct runner *r);
+/* Remove runner (name) and its devices (from the store) from HA: empty
+ * retained configs and states (ha_remove). 0, or -1 if a publish failed
+ * (the caller retries); 0 with HA off. */
+int	hubha_remove(struct hub *, const char *runner,
+	    const struct store_device *dev, size_t ndev);
 /* The publish hub.c hands plan_run: forwards to h->publish and marks the
  * runner's plan for HA (hubha.c, design note 4). arg is the struct hub. */
 int	hubha_plan_publish(void *arg, const char *topic, const void *payload,

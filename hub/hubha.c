@@ -36,6 +36,11 @@
  *    runner, and become next-day reports through the runner's ha_hold;
  *    HA's birth and the edge's "connected" note (mqtt.h) re-announce
  *    every runner, the birth at most once per HUB_HA_BIRTH_MS.
+ * 6. A deleted runner (hub.c's deletion poll, `stridehub runner delete`)
+ *    leaves HA through ha_remove: an empty retained payload on each
+ *    discovery config (HA drops the entities and the device) and on each
+ *    retained state, published before the store rows go, so a failed
+ *    publish leaves the request pending for the next tick.
  */
 #include <math.h>
 #include <stdio.h>
@@ -573,6 +578,56 @@ hubha_flush(struct hub *h, int64_t now_ms, int64_t budget_ms)
 		if (budget_ms >= 0 && clock_mono_ms() - t0 >= budget_ms)
 			break;
 	}
+}
+
+/* Runner deletion (hub.c): r leaves the queue before it is freed. */
+void
+hubha_forget(struct hub *h, struct runner *r)
+{
+	struct runner **pp, *prev = NULL;
+
+	if (r == NULL || r->ha_due == 0)
+		return;
+	for (pp = &h->ha.queue; *pp != NULL; prev = *pp, pp = &(*pp)->ha_next) {
+		if (*pp != r)
+			continue;
+		*pp = r->ha_next;
+		if (h->ha.tail == r)
+			h->ha.tail = prev;
+		break;
+	}
+	r->ha_next = NULL;
+	r->ha_due = 0;
+}
+
+/* Runner deletion (hub.c, design note 6): every config and retained state
+ * HA could hold for the runner, emptied. Devices come from the store, so
+ * one enrolled but never heard from is covered too. */
+int
+hubha_remove(struct hub *h, const char *runner, const struct store_device *dev,
+    size_t ndev)
+{
+	struct ha_device	*hd;
+	size_t			 i;
+	int			 rc;
+
+	if (!h->ha.on)
+		return 0;
+	if (h->publish == NULL)
+		return -1;
+	if ((hd = calloc(ndev > 0 ? ndev : 1, sizeof(*hd))) == NULL)
+		return -1;
+	for (i = 0; i < ndev; i++) {
+		hd[i].id = dev[i].device;
+		hd[i].role = dev[i].role;
+		hd[i].online = dev[i].online;
+		hd[i].battery = dev[i].battery;
+		hd[i].fw = "";
+	}
+	rc = ha_remove(&h->ha.p, runner, hd, ndev, h->publish,
+	    h->publish_arg) < 0 ? -1 : 0;
+	free(hd);
+	return rc;
 }
 
 /* plan.c publishes through this (design note 4): a plan on

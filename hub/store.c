@@ -59,6 +59,15 @@
  *    device's key history. Read back like any row (design note 5): a
  *    key or fingerprint that is not 32 bytes is a bad row.
  *
+ * 10. Deleting a runner (migration 6, issue 5): `stridehub runner delete`
+ *    only records a request (deletions); the hub polls its newest id
+ *    (one seek, as for symptoms and imports) and deletes the runner's
+ *    rows in one transaction of its own (store_runner_delete), children
+ *    first for the foreign keys, then marks the request done. Symptom
+ *    and import ids are AUTOINCREMENT from migration 6 on: the hub's
+ *    polls remember the newest id they saw, and a deleted newest row
+ *    must not let a later one come back with an id at or below it.
+ *
  * Threading: a struct store is used by one thread at a time. Readers in
  * other processes (the admin commands) open their own handle (read-only,
  * or read-write for `report` and `profile`) and see the last committed
@@ -245,6 +254,51 @@ static const char *const store_migrations[] = {
 	"  revoked_ms INTEGER);"	/* NULL: active */
 	"CREATE UNIQUE INDEX device_keys_active ON device_keys(device_id)"
 	"  WHERE revoked_ms IS NULL;",
+
+	/*
+	 * 6: deleting a runner (design note 10). `stridehub runner delete`
+	 * records a request; the hub, which owns the runner's memory and
+	 * the broker side, does the deleting and sets done_ms. Ids the hub
+	 * polls must never be reused once rows are deleted (a reused id at
+	 * or below what the hub has seen would never be noticed), so
+	 * symptoms and imports are rebuilt with AUTOINCREMENT (ids kept),
+	 * and deletions has it from the start.
+	 */
+	"CREATE TABLE deletions("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  runner_id INTEGER NOT NULL,"	/* no REFERENCES: it goes away */
+	"  runner TEXT NOT NULL,"
+	"  requested_ms INTEGER NOT NULL,"	/* CLI clock */
+	"  done_ms INTEGER);"			/* NULL: pending */
+	"CREATE INDEX deletions_pending ON deletions(id) WHERE done_ms IS NULL;"
+	"CREATE TABLE symptoms_v6("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  runner_id INTEGER NOT NULL REFERENCES runners(id),"
+	"  device_id INTEGER REFERENCES devices(id),"	/* NULL: the CLI */
+	"  session_id INTEGER REFERENCES sessions(id),"	/* NULL: none */
+	"  t_ms INTEGER NOT NULL,"
+	"  when_ INTEGER NOT NULL,"
+	"  level INTEGER NOT NULL,"
+	"  score INTEGER);"				/* NULL: not given */
+	"INSERT INTO symptoms_v6(id, runner_id, device_id, session_id, t_ms,"
+	"  when_, level, score) SELECT id, runner_id, device_id, session_id,"
+	"  t_ms, when_, level, score FROM symptoms;"
+	"DROP TABLE symptoms;"
+	"ALTER TABLE symptoms_v6 RENAME TO symptoms;"
+	"CREATE INDEX symptoms_runner ON symptoms(runner_id, t_ms);"
+	"CREATE TABLE imports_v6("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  runner_id INTEGER NOT NULL REFERENCES runners(id),"
+	"  t_ms INTEGER NOT NULL,"
+	"  files INTEGER NOT NULL,"
+	"  added INTEGER NOT NULL,"
+	"  skipped INTEGER NOT NULL,"
+	"  refused INTEGER NOT NULL);"
+	"INSERT INTO imports_v6(id, runner_id, t_ms, files, added, skipped,"
+	"  refused) SELECT id, runner_id, t_ms, files, added, skipped, refused"
+	"  FROM imports;"
+	"DROP TABLE imports;"
+	"ALTER TABLE imports_v6 RENAME TO imports;",
 };
 #define STORE_SCHEMA_VERSION \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -294,6 +348,21 @@ enum store_stmt {
 	STORE_DKEY_PUT,
 	STORE_DKEY_REVOKE,
 	STORE_DKEYS_WALK,
+	STORE_RUNNER_COUNTS,
+	STORE_DEL_CHUNKS,
+	STORE_DEL_EVENTS,
+	STORE_DEL_SYMPTOMS,
+	STORE_DEL_CUES,
+	STORE_DEL_SESSIONS,
+	STORE_DEL_PLANS,
+	STORE_DEL_DKEYS,
+	STORE_DEL_DEVICES,
+	STORE_DEL_IMPORTS,
+	STORE_DEL_RUNNER,
+	STORE_DELETION_PUT,
+	STORE_DELETION_LAST,
+	STORE_DELETIONS_PENDING,
+	STORE_DELETION_DONE,
 	STORE_STMT_COUNT
 };
 
@@ -453,6 +522,42 @@ static const char *const store_sql[STORE_STMT_COUNT] = {
 	    " LEFT JOIN device_keys k ON k.id = (SELECT max(id)"
 	    " FROM device_keys WHERE device_id = d.id)"
 	    " WHERE ?1 IS NULL OR r.name = ?1 ORDER BY r.name, d.name",
+	/* Runner deletion (design note 10). */
+	[STORE_RUNNER_COUNTS] = "SELECT"
+	    " (SELECT count(*) FROM devices WHERE runner_id = ?1),"
+	    " (SELECT count(*) FROM sessions WHERE runner_id = ?1),"
+	    " (SELECT count(*) FROM symptoms WHERE runner_id = ?1),"
+	    " (SELECT count(*) FROM plans WHERE runner_id = ?1),"
+	    " (SELECT count(*) FROM imports WHERE runner_id = ?1)",
+	/* Children first (foreign keys): rows naming one of the runner's
+	 * sessions or devices, whoever's they are. */
+	[STORE_DEL_CHUNKS] = "DELETE FROM chunks WHERE session_id IN"
+	    " (SELECT id FROM sessions WHERE runner_id = ?1) OR device_id IN"
+	    " (SELECT id FROM devices WHERE runner_id = ?1)",
+	[STORE_DEL_EVENTS] = "DELETE FROM events WHERE session_id IN"
+	    " (SELECT id FROM sessions WHERE runner_id = ?1) OR device_id IN"
+	    " (SELECT id FROM devices WHERE runner_id = ?1)",
+	[STORE_DEL_SYMPTOMS] = "DELETE FROM symptoms WHERE runner_id = ?1"
+	    " OR session_id IN (SELECT id FROM sessions WHERE runner_id = ?1)"
+	    " OR device_id IN (SELECT id FROM devices WHERE runner_id = ?1)",
+	[STORE_DEL_CUES] = "DELETE FROM session_cues WHERE session_id IN"
+	    " (SELECT id FROM sessions WHERE runner_id = ?1) OR device_id IN"
+	    " (SELECT id FROM devices WHERE runner_id = ?1)",
+	[STORE_DEL_SESSIONS] = "DELETE FROM sessions WHERE runner_id = ?1",
+	[STORE_DEL_PLANS] = "DELETE FROM plans WHERE runner_id = ?1",
+	[STORE_DEL_DKEYS] = "DELETE FROM device_keys WHERE device_id IN"
+	    " (SELECT id FROM devices WHERE runner_id = ?1)",
+	[STORE_DEL_DEVICES] = "DELETE FROM devices WHERE runner_id = ?1",
+	[STORE_DEL_IMPORTS] = "DELETE FROM imports WHERE runner_id = ?1",
+	[STORE_DEL_RUNNER] = "DELETE FROM runners WHERE id = ?1",
+	[STORE_DELETION_PUT] = "INSERT INTO deletions(runner_id, runner,"
+	    " requested_ms) VALUES(?1, ?2, ?3)",
+	[STORE_DELETION_LAST] = "SELECT coalesce(max(id), 0) FROM deletions",
+	[STORE_DELETIONS_PENDING] = "SELECT id, runner_id, runner,"
+	    " requested_ms FROM deletions WHERE done_ms IS NULL ORDER BY id"
+	    " LIMIT ?1",
+	[STORE_DELETION_DONE] = "UPDATE deletions SET done_ms = ?2"
+	    " WHERE id = ?1 AND done_ms IS NULL",
 };
 
 struct store {
@@ -2090,4 +2195,135 @@ store_device_keys_walk(struct store *st, const char *runner,
 		ret = store_fail(st, "device keys walk");
 	sqlite3_reset(q);
 	return ret;
+}
+
+/* ---- Deleting a runner (design note 10) ---- */
+
+int
+store_runner_counts(struct store *st, int64_t runner_id,
+    struct store_runner_counts *out)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_RUNNER_COUNTS];
+	int		 rc;
+
+	memset(out, 0, sizeof(*out));
+	sqlite3_bind_int64(q, 1, runner_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		out->devices = sqlite3_column_int64(q, 0);
+		out->sessions = sqlite3_column_int64(q, 1);
+		out->reports = sqlite3_column_int64(q, 2);
+		out->plans = sqlite3_column_int64(q, 3);
+		out->imports = sqlite3_column_int64(q, 4);
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : store_fail(st, "runner counts");
+}
+
+int
+store_runner_delete(struct store *st, int64_t runner_id)
+{
+	/* Children before parents: every foreign key is satisfied after
+	 * each statement (they are immediate). */
+	static const enum store_stmt order[] = {
+		STORE_DEL_CHUNKS, STORE_DEL_EVENTS, STORE_DEL_CUES,
+		STORE_DEL_SYMPTOMS, STORE_DEL_PLANS, STORE_DEL_IMPORTS,
+		STORE_DEL_DKEYS, STORE_DEL_SESSIONS, STORE_DEL_DEVICES,
+		STORE_DEL_RUNNER
+	};
+	size_t	i;
+	int	gone = 0;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		sqlite3_bind_int64(st->stmt[order[i]], 1, runner_id);
+		if (store_exec_stmt(st, order[i], "runner delete") == -1)
+			return -1;
+		if (order[i] == STORE_DEL_RUNNER)
+			gone = sqlite3_changes(st->db) == 1;
+	}
+	return gone ? 0 : 1;
+}
+
+int
+store_deletion_put(struct store *st, int64_t runner_id, const char *runner,
+    int64_t now_ms, int64_t *id)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_DELETION_PUT];
+	int		 rc;
+
+	if (store_id_ok("runner", runner) == -1)
+		return -1;
+	sqlite3_bind_int64(q, 1, runner_id);
+	sqlite3_bind_text(q, 2, runner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, now_ms);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "deletion put");
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_deletion_last_id(struct store *st, int64_t *id)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_DELETION_LAST];
+	int		 rc;
+
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : store_fail(st, "deletion last id");
+}
+
+int
+store_deletions_pending(struct store *st, struct store_deletion *out,
+    size_t cap, size_t *n)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_DELETIONS_PENDING];
+	int		 rc;
+
+	*n = 0;
+	if (cap == 0)
+		return 0;
+	sqlite3_bind_int64(q, 1, cap > INT_MAX ? INT_MAX : (int64_t)cap);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW && *n < cap) {
+		struct store_deletion *d = &out[*n];
+
+		memset(d, 0, sizeof(*d));
+		d->id = sqlite3_column_int64(q, 0);
+		d->runner_id = sqlite3_column_int64(q, 1);
+		d->requested_ms = sqlite3_column_int64(q, 3);
+		if (store_copy_id(d->runner, q, 2) == -1) {
+			/* Nothing to delete by a bad name: the hub marks
+			 * it done like a request for a runner gone. */
+			log_warnx("store: deletion %lld: bad row in file",
+			    (long long)d->id);
+			d->runner[0] = '\0';
+		}
+		(*n)++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sqlite3_reset(q);
+		return store_fail(st, "deletions pending");
+	}
+	sqlite3_reset(q);
+	return 0;
+}
+
+int
+store_deletion_done(struct store *st, int64_t id, int64_t now_ms)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_DELETION_DONE];
+	int		 rc;
+
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, now_ms);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "deletion done");
+	return 0;
 }

@@ -9,7 +9,8 @@
  * prepared once at open. One long-lived writer (the hub's worker thread)
  * per file; the admin commands open their own handle, read-only except for
  * the few that write (`report`, `profile`, `device add`, `device revoke`,
- * and `import`, one short transaction per file), which SQLite's write lock
+ * `runner delete` (a request, done by the hub), and `import`, one short
+ * transaction per file), which SQLite's write lock
  * serialises with the hub's batches.
  *
  * Samples are kept compactly: one row per telemetry message, its samples
@@ -300,6 +301,46 @@ int	store_device_key_revoke(struct store *, int64_t device_id,
 	    int64_t now_ms);
 int	store_device_keys_walk(struct store *, const char *runner,
 	    int (*cb)(void *, const struct store_device_key *), void *arg);
+
+/*
+ * Deleting a runner (issue 5; store.c design note 10). `stridehub runner
+ * delete` records a request (store_deletion_put); the hub, which owns the
+ * runner's memory and what the broker keeps, polls the newest request id
+ * (store_deletion_last_id, one index seek), reads the pending requests
+ * (store_deletions_pending, oldest first, at most cap; a row with a bad
+ * name comes back with runner ""), and for each, in one transaction of its
+ * own: store_runner_delete, then store_deletion_done.
+ *
+ * store_runner_counts: what the runner has (for the CLI to show).
+ * store_runner_delete: every row of the runner, in the caller's
+ * transaction: chunks, events, session cues and reports of its sessions
+ * and devices, its plans, import runs, device keys, sessions, devices and
+ * the runner. 0 deleted, 1 there was no such runner (nothing deleted), -1
+ * error (roll back). Its name is free again afterwards: data arriving
+ * under it makes a new runner.
+ */
+struct store_runner_counts {
+	int64_t		devices;
+	int64_t		sessions;
+	int64_t		reports;
+	int64_t		plans;
+	int64_t		imports;
+};
+struct store_deletion {
+	int64_t		id;		/* grows with every request */
+	int64_t		runner_id;	/* the runner as it was asked for */
+	char		runner[STRIDE_ID_MAX + 1];	/* "": bad row */
+	int64_t		requested_ms;	/* CLI clock */
+};
+int	store_runner_counts(struct store *, int64_t runner_id,
+	    struct store_runner_counts *out);
+int	store_runner_delete(struct store *, int64_t runner_id);
+int	store_deletion_put(struct store *, int64_t runner_id,
+	    const char *runner, int64_t now_ms, int64_t *id);
+int	store_deletion_last_id(struct store *, int64_t *id);
+int	store_deletions_pending(struct store *, struct store_deletion *out,
+	    size_t cap, size_t *n);
+int	store_deletion_done(struct store *, int64_t id, int64_t now_ms);
 
 /* Walks for the admin commands and for loading state at start-up. A cb
  * returning non-zero stops the walk and that value is returned.
