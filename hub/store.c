@@ -1009,30 +1009,57 @@ store_runner_get(struct store *st, const char *runner, int create,
 	return 0;
 }
 
+/*
+ * Step q for at most one row and read it with row into out (size bytes,
+ * zeroed again if the row is bad). 0 filled, 1 no row, -1 error or a bad
+ * row in the file (logged, naming op). q is reset either way.
+ */
+static int
+store_one(struct store *st, sqlite3_stmt *q, const char *op,
+    int (*row)(sqlite3_stmt *, void *), void *out, size_t size)
+{
+	int	rc, bad = 0;
+
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		bad = row(q, out) == -1;
+	sqlite3_reset(q);
+	if (rc == SQLITE_ROW && bad) {
+		log_warnx("store: %s: bad row in file", op);
+		memset(out, 0, size);
+		return -1;
+	}
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return store_fail(st, op);
+	return 1;
+}
+
+/* Typed rows for store_one. */
+static int
+store_device_row_v(sqlite3_stmt *q, void *out)
+{
+	return store_device_row(q, out);
+}
+
+static int
+store_session_row_v(sqlite3_stmt *q, void *out)
+{
+	return store_session_row(q, out);
+}
+
 /* 0 and *out filled, 1 absent, -1 error or bad row. */
 static int
 store_device_find(struct store *st, int64_t runner_id, const char *device,
     struct store_device *out)
 {
 	sqlite3_stmt	*q = st->stmt[STORE_DEVICE_GET];
-	int		 rc, bad = 0;
 
 	sqlite3_bind_int64(q, 1, runner_id);
 	sqlite3_bind_text(q, 2, device, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		bad = store_device_row(q, out) == -1;
-	sqlite3_reset(q);
-	if (rc == SQLITE_ROW && bad) {
-		log_warnx("store: device %lld of runner %lld: bad row in "
-		    "file", (long long)out->id, (long long)runner_id);
-		return -1;
-	}
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc != SQLITE_DONE)
-		return store_fail(st, "device get");
-	return 1;
+	return store_one(st, q, "device get", store_device_row_v, out,
+	    sizeof(*out));
 }
 
 int
@@ -1337,25 +1364,11 @@ int
 store_session_get(struct store *st, int64_t id, struct store_session *out)
 {
 	sqlite3_stmt	*q = st->stmt[STORE_SESSION_GET];
-	int		 rc, bad = 0;
 
 	memset(out, 0, sizeof(*out));
 	sqlite3_bind_int64(q, 1, id);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		bad = store_session_row(q, out) == -1;
-	sqlite3_reset(q);
-	if (rc == SQLITE_ROW && bad) {
-		log_warnx("store: session %lld: bad row in file",
-		    (long long)id);
-		memset(out, 0, sizeof(*out));
-		return -1;
-	}
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc != SQLITE_DONE)
-		return store_fail(st, "session get");
-	return 1;
+	return store_one(st, q, "session get", store_session_row_v, out,
+	    sizeof(*out));
 }
 
 int
@@ -1824,29 +1837,21 @@ store_plan_put(struct store *st, const struct store_plan *p)
 	return 0;
 }
 
+static int
+store_plan_row_v(sqlite3_stmt *q, void *out)
+{
+	return store_plan_row(q, out);
+}
+
 int
 store_plan_latest(struct store *st, int64_t runner_id, struct store_plan *out)
 {
 	sqlite3_stmt	*q = st->stmt[STORE_PLAN_LATEST];
-	int		 rc, bad = 0;
 
 	memset(out, 0, sizeof(*out));
 	sqlite3_bind_int64(q, 1, runner_id);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		bad = store_plan_row(q, out) == -1;
-	sqlite3_reset(q);
-	if (rc == SQLITE_ROW && bad) {
-		log_warnx("store: plan of runner %lld: bad row in file",
-		    (long long)runner_id);
-		memset(out, 0, sizeof(*out));
-		return -1;
-	}
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc != SQLITE_DONE)
-		return store_fail(st, "plan latest");
-	return 1;
+	return store_one(st, q, "plan latest", store_plan_row_v, out,
+	    sizeof(*out));
 }
 
 int
@@ -2089,26 +2094,18 @@ store_key_row(sqlite3_stmt *q, struct store_device_key *k)
 	return 0;
 }
 
+static int
+store_key_row_v(sqlite3_stmt *q, void *out)
+{
+	return store_key_row(q, out);
+}
+
 /* One key row of q: 0 filled, 1 none, -1 error or bad row. */
 static int
 store_key_one(struct store *st, sqlite3_stmt *q, const char *op,
     struct store_device_key *out)
 {
-	int	rc, bad = 0;
-
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		bad = store_key_row(q, out) == -1;
-	sqlite3_reset(q);
-	if (rc == SQLITE_ROW && bad) {
-		log_warnx("store: %s: bad device key row in file", op);
-		return -1;
-	}
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc != SQLITE_DONE)
-		return store_fail(st, op);
-	return 1;
+	return store_one(st, q, op, store_key_row_v, out, sizeof(*out));
 }
 
 int
