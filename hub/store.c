@@ -308,6 +308,7 @@ enum store_stmt {
 	STORE_BEGIN_WRITE,
 	STORE_COMMIT,
 	STORE_ROLLBACK,
+	STORE_DATA_VERSION,
 	STORE_RUNNER_GET,
 	STORE_RUNNER_ADD,
 	STORE_DEVICE_GET,
@@ -402,6 +403,7 @@ static const char *const store_sql[STORE_STMT_COUNT] = {
 	[STORE_BEGIN_WRITE] = "BEGIN IMMEDIATE",
 	[STORE_COMMIT] = "COMMIT",
 	[STORE_ROLLBACK] = "ROLLBACK",
+	[STORE_DATA_VERSION] = "PRAGMA data_version",
 	[STORE_RUNNER_GET] = "SELECT id FROM runners WHERE name = ?1",
 	[STORE_RUNNER_ADD] =
 	    "INSERT INTO runners(name, created_ms) VALUES(?1, ?2)",
@@ -966,6 +968,23 @@ int
 store_commit(struct store *st)
 {
 	return store_exec_stmt(st, STORE_COMMIT, "commit");
+}
+
+static int	store_one(struct store *, sqlite3_stmt *, const char *,
+		    int (*)(sqlite3_stmt *, void *), void *, size_t);
+
+static int
+store_int64_row(sqlite3_stmt *q, void *out)
+{
+	*(int64_t *)out = sqlite3_column_int64(q, 0);
+	return 0;
+}
+
+int
+store_data_version(struct store *st, int64_t *v)
+{
+	return store_one(st, st->stmt[STORE_DATA_VERSION], "data version",
+	    store_int64_row, v, sizeof(*v)) == 0 ? 0 : -1;
 }
 
 int

@@ -120,6 +120,11 @@ int	store_begin(struct store *);
 int	store_commit(struct store *);
 int	store_rollback(struct store *);
 
+/* SQLite's data_version: it changes when another connection (the CLI)
+ * commits, not for our own commits. A cheap poll for "someone else wrote":
+ * the hub re-reads device keys when it moves. 0 with *v, or -1. */
+int	store_data_version(struct store *, int64_t *v);
+
 /* The runner's id, creating the runner if create is set and it is new.
  * Returns 0 (found or made), 1 (absent and !create), -1 on error. */
 int	store_runner_get(struct store *, const char *runner, int create,

@@ -506,7 +506,7 @@ crypto_msg_kind_ok(enum stride_kind kind)
 {
 	return kind == STRIDE_KIND_TELEMETRY || kind == STRIDE_KIND_EVENT ||
 	    kind == STRIDE_KIND_SYMPTOM || kind == STRIDE_KIND_STATUS ||
-	    kind == STRIDE_KIND_ACK;
+	    kind == STRIDE_KIND_ACK || kind == STRIDE_KIND_RELAY;
 }
 
 int

@@ -14,7 +14,8 @@
 
 /* Indexed by the enums; slot 0 (NONE/UNKNOWN) has no wire name. */
 static const char *const protocol_kinds[STRIDE_KIND_COUNT] = {
-	NULL, "telemetry", "event", "symptom", "status", "ack", "plan"
+	NULL, "telemetry", "event", "symptom", "status", "ack", "plan",
+	"relay"
 };
 static const char *const protocol_roles[STRIDE_ROLE_COUNT] = {
 	NULL, "footpod", "watch"

@@ -158,13 +158,19 @@ topic_build(char *buf, size_t cap, const char *prefix, const char *runner,
 }
 
 int
-topic_build_hub_status(char *buf, size_t cap, const char *prefix)
+topic_build_hub(char *buf, size_t cap, const char *prefix, const char *what)
 {
-	assert(buf != NULL);
-	if (!topic_prefix_valid(prefix))
+	assert(buf != NULL && what != NULL);
+	if (!topic_prefix_valid(prefix) || !stride_id_valid(what, strlen(what)))
 		return -1;
 	return topic_fit(snprintf(buf, cap,
-	    "%s/" TOPIC_VERSION "/" TOPIC_HUB "/status", prefix), cap);
+	    "%s/" TOPIC_VERSION "/" TOPIC_HUB "/%s", prefix, what), cap);
+}
+
+int
+topic_build_hub_status(char *buf, size_t cap, const char *prefix)
+{
+	return topic_build_hub(buf, cap, prefix, "status");
 }
 
 int

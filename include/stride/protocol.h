@@ -8,6 +8,8 @@
  *
  * Topics:   <prefix>/v1/<runner>/<device>/<kind>
  *           <prefix>/v1/_hub/status            (the hub's own birth and will)
+ *           <prefix>/v1/_hub/heartbeat         (signed, retained; issue 4)
+ *           <prefix>/v1/_hub/keys              (rotation chain, retained)
  * Ids:      1..32 of [a-z0-9_-], first one [a-z0-9]; so "_hub" never names
  *           a runner, and a broker ACL can confine a member to
  *           <prefix>/v1/<runner>/#.
@@ -49,6 +51,8 @@ enum stride_kind {
 	STRIDE_KIND_STATUS,	/* device -> hub, QoS 1, retained: birth/will */
 	STRIDE_KIND_ACK,	/* hub -> device, QoS 1, retained */
 	STRIDE_KIND_PLAN,	/* hub -> device, QoS 1, retained (issue 3) */
+	STRIDE_KIND_RELAY,	/* hub -> device, QoS 0: a sibling device's
+				   during-run symptom report (issue 4) */
 	STRIDE_KIND_COUNT
 };
 

@@ -37,6 +37,13 @@ int	topic_build(char *buf, size_t cap, const char *prefix,
 /* The hub's own status topic: <prefix>/v1/_hub/status. */
 int	topic_build_hub_status(char *buf, size_t cap, const char *prefix);
 
+/* The hub's broadcast topics (issue 4): <prefix>/v1/_hub/<what>, what one
+ * of TOPIC_HUB_HEARTBEAT, TOPIC_HUB_KEYS (or "status"). */
+#define TOPIC_HUB_HEARTBEAT	"heartbeat"
+#define TOPIC_HUB_KEYS		"keys"
+int	topic_build_hub(char *buf, size_t cap, const char *prefix,
+	    const char *what);
+
 /* The hub's subscription filter for one kind: <prefix>/v1/+/+/<kind>. */
 int	topic_build_filter(char *buf, size_t cap, const char *prefix,
 	    enum stride_kind kind);
