@@ -61,6 +61,23 @@ struct planner	*planner_new(const char *prefix,
 void		 planner_free(struct planner *);	/* NULL is a no-op */
 
 /*
+ * Seal plans (issue 4): every plan is signed with *id and encrypted to the
+ * one device it goes to (crypto_plan_seal), with the device's own version
+ * (stored before publishing, only grows) and an expiry ttl_ms after it is
+ * issued; a plan is issued again (same JSON, new version and expiry) once
+ * less than half its TTL is left, found on the poll. id is borrowed and
+ * must outlive the planner (hubkey_identity). Without an identity nothing
+ * is published. Only devices with an active key get plans.
+ */
+struct crypto_hub_identity;
+void	planner_set_identity(struct planner *,
+	    const struct crypto_hub_identity *id, int64_t ttl_ms);
+
+/* The hub key rotated: re-seal every device's current plan under the new
+ * key with a higher version, on the next plan_run. */
+void	plan_reseal_all(struct planner *);
+
+/*
  * Mark runner (runner_id in the store, name runner) for plan_run: device
  * NULL recomputes the runner's plan; a device name re-sends the runner's
  * current plan to that device only. Marks are deduplicated. Returns 0, or
