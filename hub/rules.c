@@ -1136,6 +1136,31 @@ rules_direction_name(enum rules_direction d)
 	return names[d];
 }
 
+/* rules_loads' week_overstride: each flat run of the week judged as
+ * rules_cadence judges the last one, against the line of the runs before
+ * the newest (the plan's own view of the runner's cadence). */
+static double
+rules_week_overstride(struct rules_ctx *c, const struct plan *cur)
+{
+	static const struct plan	 none;
+	double				 exp;
+	size_t				 i, judged = 0, over = 0;
+
+	rules_fit_line(c, cur != NULL ? cur : &none);
+	for (i = 0; i < c->n; i++) {
+		const struct session_summary *ss = &c->ss[i];
+
+		if (ss->start_ms <= c->now - 7 * DAY_MS || !rules_flat(c, ss))
+			continue;
+		if ((exp = rules_expected_cad(c, ss->avg_speed_mps)) <= 0)
+			continue;
+		judged++;
+		if (ss->avg_cadence_spm < exp * (1 - c->s->overstride_pct))
+			over++;
+	}
+	return judged > 0 ? (double)over / (double)judged : NAN;
+}
+
 int
 rules_loads(const struct rules_input *in, const struct rules_settings *s,
     int64_t now_ms, struct rules_loads *out)
@@ -1146,6 +1171,7 @@ rules_loads(const struct rules_input *in, const struct rules_settings *s,
 	if (rules_prepare(in, s, now_ms, &c) == -1)
 		return -1;
 	*out = c.loads;
+	out->week_overstride = rules_week_overstride(&c, in->current);
 	return 0;
 }
 

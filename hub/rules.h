@@ -201,6 +201,11 @@ struct rules_loads {
 	double	chronic;	/* EWMA, N = chronic_days, per day */
 	double	acwr;		/* acute / chronic; 0 until acwr_min_days */
 	int	history_days;	/* days since the oldest session used */
+	/* Of the week's flat runs (rules_flat), the share whose cadence was
+	 * overstride_pct or more under the runner's expected cadence (the
+	 * test the plan applies to the last run). NaN if the week had no
+	 * flat run or no expected cadence is known yet. Display only. */
+	double	week_overstride;
 };
 /* Fill *out from the sessions of in; same validity rules as rules_plan. */
 int	rules_loads(const struct rules_input *in,

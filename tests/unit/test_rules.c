@@ -1650,6 +1650,60 @@ test_directions(void)
 	CHECK(rules_direction_name((enum rules_direction)9) == NULL);
 }
 
+/* The week's overstride share (for display): flat runs of the last 7 days
+ * judged against the runner's own line, as the plan judges the last run. */
+static double
+week_overstride_of(struct hist *h)
+{
+	struct rules_input	in;
+	struct rules_loads	l;
+
+	memset(&in, 0, sizeof(in));
+	in.sessions = h->ss;
+	in.nsessions = h->n;
+	in.current = &h->cur;
+	in.profile = h->prof;
+	CHECK(rules_loads(&in, &S, h->now, &l) == 0);
+	return l.week_overstride;
+}
+
+static void
+test_week_overstride(void)
+{
+	static struct hist	h;
+	size_t			i, week = 0;
+
+	build(&h, 1.0, STRIDE_LEVEL_USUAL, 3);
+	for (i = 0; i < h.n; i++)
+		week += h.ss[i].start_ms > h.now - 7 * DAY;
+	CHECK(week == 3);
+	CHECK_NEAR(week_overstride_of(&h), 0, 1e-12);	/* all at 168 */
+
+	/* Two of the week's three runs well under the line. */
+	h.ss[h.n - 1].avg_cadence_spm = 150;
+	h.ss[h.n - 2].avg_cadence_spm = 150;
+	CHECK_NEAR(week_overstride_of(&h), 2.0 / 3, 1e-12);
+
+	/* One of them uphill: no longer judged (1 of 2 left flat). */
+	h.ss[h.n - 2].band_s[3] = h.ss[h.n - 2].moving_s;
+	h.ss[h.n - 2].band_s[1] = 0;
+	CHECK_NEAR(week_overstride_of(&h), 1.0 / 2, 1e-12);
+
+	/* No cadence measured in the week: unknown, not 0. */
+	for (i = h.n - 3; i < h.n; i++)
+		h.ss[i].avg_cadence_spm = 0;
+	CHECK(isnan(week_overstride_of(&h)));
+
+	/* No line (no cadence history) and no height: unknown. */
+	build(&h, 1.0, STRIDE_LEVEL_USUAL, 3);
+	for (i = 0; i + 3 < h.n; i++)
+		h.ss[i].avg_cadence_spm = 0;
+	CHECK(isnan(week_overstride_of(&h)));
+	/* With a height the expected cadence is known again. */
+	h.prof.height_m = 1.75;
+	CHECK(!isnan(week_overstride_of(&h)));
+}
+
 int
 main(void)
 {
@@ -1661,5 +1715,6 @@ main(void)
 	test_flare_property();
 	test_cadence_simulation();
 	test_directions();
+	test_week_overstride();
 	return check_done("test_rules");
 }
