@@ -419,6 +419,27 @@ hubha_take_report(void *arg, const struct store_symptom *y)
 	return 0;
 }
 
+/* What the week's overstride share is judged with (rules_loads): the
+ * runner's height and usual cadence from the profile, and the current plan
+ * (a cadence target changes the gait on purpose). Whatever cannot be read
+ * stays unknown; the share then says unknown too. */
+static void
+hubha_judging(struct hub *h, struct runner *r, struct rules_input *in,
+    struct store_profile *prof, struct plan *cur)
+{
+	struct store_plan	sp;
+	const char		*why;
+
+	if (store_profile_get(h->st, r->id, prof) == 0) {
+		in->profile.height_m = prof->height_cm / 100.0;
+		in->profile.usual_cadence_spm = prof->cadence_spm;
+	}
+	memset(cur, 0, sizeof(*cur));
+	if (store_plan_latest(h->st, r->id, &sp) == 0 &&
+	    plan_decode(sp.json, sp.len, cur, &why) == 0)
+		in->current = cur;
+}
+
 /* The last run, the week and the report, from the store. */
 static void
 hubha_history(struct hub *h, struct runner *r, unsigned due, int64_t now_ms)
@@ -430,6 +451,8 @@ hubha_history(struct hub *h, struct runner *r, unsigned due, int64_t now_ms)
 	struct ha_report_view		 v;
 	struct ha_week			 wk;
 	struct ha_msg			 m;
+	struct store_profile		 prof;
+	struct plan			 cur;
 	int64_t				 from;
 
 	from = now_ms - (int64_t)(RULES_HISTORY_DAYS +
@@ -449,9 +472,11 @@ hubha_history(struct hub *h, struct runner *r, unsigned due, int64_t now_ms)
 		in.sessions = h->ha.ss;
 		in.nsessions = h->ha.nss;
 		in.profile.usual_score = -1;
-		if (rules_loads(&in, &h->ha.rs, now_ms, &loads) == 0)
+		hubha_judging(h, r, &in, &prof, &cur);
+		if (rules_loads(&in, &h->ha.rs, now_ms, &loads) == 0) {
 			ha_week_fill(h->ha.ss, h->ha.nss, &loads, now_ms, &wk);
-		else
+			wk.overstride = loads.week_overstride;
+		} else
 			ha_week_fill(h->ha.ss, h->ha.nss, NULL, now_ms, &wk);
 		if (ha_state_week(&h->ha.p, r->name, &wk, &m) == 0)
 			hubha_send(h, r, &m, now_ms);
