@@ -1,7 +1,9 @@
 #!/bin/sh
 # agent.sh - one agent's resident memory and CPU at 1 Hz, real time. Not a
 # test: it prints figures. Runs a watch agent for SECONDS of a synthetic run
-# against a local mosquitto (no hub: acks are not waited for).
+# against a local mosquitto (no hub running: acks are not waited for). The
+# agent is enrolled first (keygen, then enrol with a hub key made for the
+# purpose), so it seals every message as it does in the field.
 #
 #   tests/bench/agent.sh [build-dir] [seconds]
 set -eu
@@ -16,8 +18,14 @@ printf 'listener %s 127.0.0.1\nallow_anonymous true\nuser root\n' "$PORT" > "$T/
 mosquitto -c "$T/m.conf" > "$T/broker.log" 2>&1 &
 BPID=$!
 sleep 0.5
+mkdir -m 0700 "$T/state"
+(umask 077; : > "$T/hub.db")	# device add never creates a store
+hubkey=$("$B/hub/stridehub" -f "$T/hub.db" key init | sed -n 's/^hub_key //p')
+"$B/agents/stride-agent" --state-dir "$T/state" --device w1 keygen > /dev/null
+"$B/agents/stride-agent" --state-dir "$T/state" --device w1 enrol "$hubkey" > /dev/null
 "$B/agents/stride-agent" --runner bench --device w1 --role watch \
     --host 127.0.0.1 --port "$PORT" --ack-timeout-s 0 --quiet \
+    --state-dir "$T/state" \
     run --synthetic --duration-s $((S + 30)) > "$T/agent.log" 2>&1 &
 APID=$!
 sleep 5

@@ -1,10 +1,12 @@
 #!/bin/sh
 # drain.sh - the hub's drain benchmark. Not a test: it prints figures.
 #
-# Queues MESSAGES telemetry messages from DEVICES devices on a real mosquitto
-# while the hub and a counting Paho client are both away (persistent
-# sessions, QoS 1), then lets each drain its backlog alone and prints both
-# rates and their ratio. Same broker, same run, same backlog.
+# Queues MESSAGES sealed telemetry messages from DEVICES enrolled devices on
+# a real mosquitto while the hub and a counting Paho client are both away
+# (persistent sessions, QoS 1), then lets each drain its backlog alone and
+# prints both rates and their ratio. Same broker, same run, same backlog.
+# The devices are enrolled the way an owner would, in bulk: bench_flood
+# makes their keys and a `stridehub device add --from` file.
 #
 #   tests/bench/drain.sh [build-dir] [messages] [devices]
 set -eu
@@ -33,6 +35,16 @@ hub() {
 	exec ${HUB_WRAP:-} "$B/hub/stridehub" -f "$T/hub.db" -H 127.0.0.1 -p "$PORT" "$@"
 }
 
+# The hub's identity and DEVICES enrolled devices.
+(umask 077; : > "$T/hub.db")	# device add never creates a store
+hubkey=$("$B/hub/stridehub" -f "$T/hub.db" key init | sed -n 's/^hub_key //p')
+[ -n "$hubkey" ] || { echo "stridehub key init printed no key"; exit 1; }
+"$B/tests/bench_flood" keys "$T" "$D" "$hubkey"
+s0=$(date +%s%N)
+"$B/hub/stridehub" -f "$T/hub.db" device add --from "$T/devices.txt" > "$T/add.log"
+awk -v a="$s0" -v b="$(date +%s%N)" -v d="$D" \
+    'BEGIN { printf "enrolled %d devices in %.0f ms\n", d, (b - a) / 1e6 }'
+
 # Make both persistent sessions, then leave.
 (hub > "$T/hub-prime.log" 2>&1) &
 HP=$!
@@ -40,12 +52,12 @@ sleep 1.5; kill -TERM $HP; wait $HP || true
 "$B/tests/bench_count" 127.0.0.1 "$PORT" bench-count prime
 
 echo "== $N messages from $D devices, queued while both are away"
-"$B/tests/bench_flood" 127.0.0.1 "$PORT" "$N" "$D"
+"$B/tests/bench_flood" 127.0.0.1 "$PORT" "$N" "$D" "$T"
 
 echo "== counting client drains"
 c=$("$B/tests/bench_count" 127.0.0.1 "$PORT" bench-count 1000)
 echo "$c"
-echo "== hub drains (authenticate, parse, dedupe, fuse, store)"
+echo "== hub drains (open the envelope, parse, dedupe, fuse, store, sealed acks)"
 (hub -o exit_idle_ms=1000 > "$T/hub.log" 2>&1)
 h=$(grep "drained" "$T/hub.log" | tail -n 1)
 echo "$h"

@@ -2,10 +2,12 @@
 # memory.sh - the hub's resident memory with many devices live. Not a test:
 # it prints figures.
 #
-# Starts mosquitto and the hub, has DEVICES devices (two per runner) each
-# publish MESSAGES_PER_DEVICE telemetry messages so every runner has an open
+# Enrols DEVICES devices (two per runner) with `stridehub device add
+# --from`, starts mosquitto and the hub, has each device publish
+# MESSAGES_PER_DEVICE sealed telemetry messages so every runner has an open
 # session, waits until the hub has stored them all, then prints the hub's
-# resident set (VmRSS) and its peak (VmHWM).
+# resident set (VmRSS) and its peak (VmHWM). With every device enrolled the
+# hub also holds each one's public key and session keys.
 #
 #   tests/bench/memory.sh [build-dir] [devices] [messages-per-device]
 set -eu
@@ -27,12 +29,17 @@ CONF
 mosquitto -c "$T/mosquitto.conf" > "$T/broker.log" 2>&1 &
 BPID=$!
 sleep 0.5
+(umask 077; : > "$T/hub.db")	# device add never creates a store
+hubkey=$("$B/hub/stridehub" -f "$T/hub.db" key init | sed -n 's/^hub_key //p')
+[ -n "$hubkey" ] || { echo "stridehub key init printed no key"; exit 1; }
+"$B/tests/bench_flood" keys "$T" "$D" "$hubkey"
+"$B/hub/stridehub" -f "$T/hub.db" device add --from "$T/devices.txt" > "$T/add.log"
 "$B/hub/stridehub" -f "$T/hub.db" -H 127.0.0.1 -p "$PORT" > "$T/hub.log" 2>&1 &
 HPID=$!
-sleep 1
+sleep 2
 kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$HPID/status"; }
 echo "hub at start: VmRSS $(kb VmRSS) kB"
-"$B/tests/bench_flood" 127.0.0.1 "$PORT" $((D * M)) "$D"
+"$B/tests/bench_flood" 127.0.0.1 "$PORT" $((D * M)) "$D" "$T"
 n=0
 until [ "$(sqlite3 "$T/hub.db" 'select count(*) from chunks' 2>/dev/null || echo 0)" -ge $((D * M)) ]; do
 	n=$((n + 1)); [ $n -lt 600 ] || { echo "hub did not store everything"; exit 1; }
