@@ -25,11 +25,17 @@
  * also cuts the wait for acks short. Paho's threads are started with the
  * signals blocked so that they arrive on the main thread.
  *
- * Plans (issue 3): every command keeps the newest plan the hub publishes
- * (retained, on the device's plan topic), decoded as hostile input with
- * plan_decode, in memory and, with --state-dir, in DIR/<device>.plan (the
- * bytes received, replaced atomically), so a watch that wakes up without
- * a broker still has its limits. A watch's run applies the plan it holds
+ * Plans (issues 3 and 4): every command keeps the newest plan the hub
+ * publishes (sealed, retained, on the device's plan topic), accepted only
+ * as crypto_plan_open says and decoded as hostile input with plan_decode
+ * (ident.c), in memory and in DIR/<device>.plan (the sealed bytes
+ * received, re-verified at every start), so a watch that wakes up without
+ * a broker still has its limits. An expired plan is never applied: the
+ * last good one is kept and the runner warned ("warning: plan expired").
+ * The hub's signed heartbeat is checked as it comes; a hub silent for
+ * over AGENT_HUB_SILENT_MS is reported once ("warning: hub not
+ * responding"). A hub key rotation is applied (saved first) and, if the
+ * hub's X25519 key changed, the link's session keys replaced. A watch's run applies the plan it holds
  * at its first sample (cues.c), with no hub needed: it waits up to
  * AGENT_PLAN_WAIT_MS after connecting for the retained copy, so a plan
  * made since the last run counts; one that arrives later in the run is
@@ -37,10 +43,12 @@
  * runner (the link hears them) is a stop cue. Cue lines go to stdout, one
  * per cue, and the counts at the end of the run.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -50,6 +58,7 @@
 #include "csvsrc.h"
 #include "cues.h"
 #include "filesrc.h"
+#include "ident.h"
 #include "link.h"
 #include "outbox.h"
 #include "state.h"
@@ -60,13 +69,47 @@
 #define AGENT_PLAN_WAIT_MS	500	/* for the retained plan, after connect */
 #define AGENT_REPORT_SKEW_MS	10000	/* a report this much older than the
 					   run's start is not about it */
+#define AGENT_HUB_SILENT_MS	(10 * 60 * 1000)	/* heartbeat age that
+					   makes "hub not responding" */
+#define AGENT_BEAT_GRACE_MS	3000	/* after connecting: the retained
+					   heartbeat comes first */
+#define AGENT_BEAT_OFFLINE_MS	30000	/* never connected: check anyway */
+#define AGENT_HEARD_MAX		16	/* relayed reports remembered */
+#define AGENT_TRUST_SAVE_MS	(60 * 60 * 1000)	/* a heartbeat is
+					   persisted this often at most */
 
 static volatile sig_atomic_t agent_stop;
 
-/* The plan this device keeps and, during a watch's run, its cues. */
+/* A relayed report acted on: what makes it the same report. */
+struct agent_heard {
+	uint32_t	epoch, seq;	/* the reporting device's */
+	int64_t		t_ms;
+	enum stride_level level;
+	int		score;
+};
+
+/* The plan this device keeps and, during a watch's run, its cues; its
+ * key and trust in the hub. */
 struct agent_plan {
 	const struct agent_config *c;
+	struct ident	 id;		/* key, trust, session keys */
+	struct link	*link;		/* NULL until link_open */
 	struct plan	 cur;		/* the newest plan; version 0: none */
+	uint64_t	 cur_sealed;	/* its envelope version; 0: none */
+	uint64_t	 expired_warned;	/* envelope version warned of */
+	int		 beat_warned;	/* "hub not responding" said */
+	int64_t		 start_mono_ms;
+	int64_t		 connected_mono_ms;	/* first connect; 0: none */
+	int64_t		 saved_mono_ms;	/* trust last saved */
+	struct agent_heard heard[AGENT_HEARD_MAX];	/* reports acted on
+					   in this run: a replayed relay is
+					   not acted on twice */
+	size_t		 nheard, nheard_next;
+	size_t		 pending_len;	/* a plan by a key we did not know */
+	uint8_t		 pending[CRYPTO_PLAN_SEALED_MAX];
+	struct log_rate	 rate_plan;
+	struct log_rate	 rate_beat;
+	struct log_rate	 rate_keys;
 	int		 got;		/* a plan arrived since the flag was
 					   cleared */
 	int		 cues_on;	/* a watch's run is under way */
@@ -98,111 +141,248 @@ agent_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* "<dir>/<device>.plan", or -1 if it does not fit. */
-static int
-agent_plan_path(const struct agent_config *c, char *buf, size_t cap)
+/* A line for the runner: stdout, and the log (stderr). */
+static void LOG_PRINTF(1, 2)
+agent_tell(const char *fmt, ...)
 {
-	int n = snprintf(buf, cap, "%s/%s.plan", c->state_dir, c->device);
+	char	line[512];
+	va_list	va;
 
-	return n < 0 || (size_t)n >= cap ? -1 : 0;
+	va_start(va, fmt);
+	vsnprintf(line, sizeof(line), fmt, va);
+	va_end(va);
+	printf("%s\n", line);
+	fflush(stdout);
+	log_warnx("%s", line);
 }
 
-/* Keep the plan's bytes in the state directory: a temp file, fsync,
- * rename, fsync of the directory, as state.c keeps the epoch. */
+/* "N min", "N h" or "N d": how long ago, for the runner. */
 static void
-agent_plan_save(const struct agent_config *c, const void *buf, size_t len)
+agent_ago(char *buf, size_t cap, int64_t ms)
 {
-	char	path[PATH_MAX], tmp[PATH_MAX];
-	int	fd;
+	int64_t	min = ms > 0 ? ms / 60000 : 0;
 
-	if (c->state_dir == NULL)
-		return;
-	if (agent_plan_path(c, path, sizeof(path)) == -1 ||
-	    snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		log_warnx("agent: plan file name too long");
-		return;
-	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) == -1)
-		goto fail;
-	if (write(fd, buf, len) != (ssize_t)len || fsync(fd) == -1) {
-		close(fd);
-		unlink(tmp);
-		goto fail;
-	}
-	if (close(fd) == -1 || rename(tmp, path) == -1) {
-		unlink(tmp);
-		goto fail;
-	}
-	if ((fd = open(c->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
-	    -1) {
-		(void)fsync(fd);
-		close(fd);
-	}
-	return;
-fail:
-	log_warn("agent: saving the plan to %s", path);
+	if (min < 120)
+		snprintf(buf, cap, "%lld min", (long long)min);
+	else if (min < 48 * 60)
+		snprintf(buf, cap, "%lld h", (long long)(min / 60));
+	else
+		snprintf(buf, cap, "%lld d", (long long)(min / 1440));
 }
 
-/* The plan kept by an earlier start, if any. A damaged file is ignored
- * (the hub's retained copy replaces it), never trusted. */
+/* An authentic plan past its expiry: once per plan version. */
 static void
-agent_plan_load(struct agent_plan *ap)
+agent_plan_expired(struct agent_plan *ap, const struct crypto_plan_info *info)
 {
-	char		 path[PATH_MAX], buf[PLAN_JSON_MAX + 1];
-	const char	*why;
-	ssize_t		 n;
-	int		 fd;
+	char	ago[32];
 
-	if (ap->c->state_dir == NULL ||
-	    agent_plan_path(ap->c, path, sizeof(path)) == -1)
+	if (ap->expired_warned == info->version)
 		return;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		if (errno != ENOENT)
-			log_warn("agent: %s", path);
-		return;
-	}
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n < 0 || n > PLAN_JSON_MAX) {
-		log_warnx("agent: %s: unreadable or too long: ignored", path);
-		return;
-	}
-	if (plan_decode(buf, (size_t)n, &ap->cur, &why) == -1) {
-		log_warnx("agent: %s: %s: ignored", path, why);
-		memset(&ap->cur, 0, sizeof(ap->cur));
-		return;
-	}
-	log_debug("agent: saved plan %u loaded", (unsigned)ap->cur.version);
+	ap->expired_warned = info->version;
+	agent_ago(ago, sizeof(ago), clock_now_ms() - info->expires_ms);
+	if (ap->cur.version != 0)
+		agent_tell("warning: plan expired %s ago (plan version %llu): "
+		    "keeping the last good plan (%u); the hub has not renewed "
+		    "it", ago, (unsigned long long)info->version,
+		    (unsigned)ap->cur.version);
+	else
+		agent_tell("warning: plan expired %s ago (plan version %llu) "
+		    "and there is no other plan: only pain cues", ago,
+		    (unsigned long long)info->version);
 }
 
-/* A plan from the hub (link_poll, our thread): hostile bytes. */
+static void
+agent_plan_use(struct agent_plan *ap, const struct plan *p,
+    const struct crypto_plan_info *info)
+{
+	ap->cur = *p;
+	ap->cur_sealed = info->version;
+}
+
+/* At start: the plan stored by an earlier start, verified again. */
+static void
+agent_plan_restore(struct agent_plan *ap)
+{
+	enum crypto_plan_verdict v;
+	struct crypto_plan_info	 info;
+	struct plan		 p;
+	const char		*why = "refused";
+
+	if (ident_plan_restore(&ap->id, clock_now_ms(), &p, &info, &v,
+	    &why) == 0)
+		return;
+	switch (v) {
+	case CRYPTO_PLAN_BAD:
+		log_warnx("agent: stored plan %s/%s.plan ignored: %s",
+		    ap->id.dir, ap->id.device, why);
+		return;
+	case CRYPTO_PLAN_EXPIRED:
+		/* Still the last good plan there is: followed, and said. */
+		agent_plan_use(ap, &p, &info);
+		agent_plan_expired(ap, &info);
+		return;
+	case CRYPTO_PLAN_NEW:
+		log_info("agent: stored plan %llu accepted (its version had "
+		    "not been saved)", (unsigned long long)info.version);
+		/* FALLTHROUGH */
+	case CRYPTO_PLAN_SAME:
+	default:
+		agent_plan_use(ap, &p, &info);
+		log_debug("agent: stored plan %u (sealed version %llu) loaded",
+		    (unsigned)p.version, (unsigned long long)info.version);
+		return;
+	}
+}
+
+/* A sealed plan from our plan topic (link_poll, our thread): hostile. */
 static void
 agent_on_plan(void *arg, const void *payload, size_t len)
 {
 	struct agent_plan	*ap = arg;
+	struct crypto_plan_info	 info;
 	struct plan		 p;
-	const char		*why;
+	const char		*why = "refused";
 
-	if (plan_decode(payload, len, &p, &why) == -1) {
-		log_warnx("agent: plan refused: %s (%zu bytes)", why, len);
+	if (payload != ap->pending)
+		ap->pending_len = 0;
+	switch (ident_plan_take(&ap->id, payload, len, clock_now_ms(), &p,
+	    &info, &why)) {
+	case CRYPTO_PLAN_BAD:
+		/* Signed by a key a rotation chain may still bring (the
+		 * chain and the plan race each other): kept to try again
+		 * once a chain applies. Any other reason is final. */
+		if ((strcmp(why, "unknown hub key") == 0 ||
+		    strcmp(why, "authentication failed") == 0) &&
+		    len <= sizeof(ap->pending) && payload != ap->pending) {
+			memcpy(ap->pending, payload, len);
+			ap->pending_len = len;
+		}
+		log_rate_warnx(&ap->rate_plan, "agent: plan refused: %s "
+		    "(%zu bytes); keeping plan %u", why, len,
+		    (unsigned)ap->cur.version);
 		return;
+	case CRYPTO_PLAN_SAME:
+		ap->got = 1;
+		/* The accepted one; ours unless its stored copy was lost. */
+		if (ap->cur_sealed != info.version)
+			agent_plan_use(ap, &p, &info);
+		return;
+	case CRYPTO_PLAN_EXPIRED:
+		ap->got = 1;
+		agent_plan_expired(ap, &info);
+		return;
+	case CRYPTO_PLAN_NEW:
+	default:
+		break;
 	}
 	ap->got = 1;
-	if (p.version == ap->cur.version && p.issued_ms == ap->cur.issued_ms)
-		return;		/* the one we have (a re-send) */
-	if (ap->cur.version != 0 && p.version < ap->cur.version)
-		log_warnx("agent: plan %u replaces newer plan %u (the hub "
-		    "started over?)", (unsigned)p.version,
-		    (unsigned)ap->cur.version);
-	ap->cur = p;
-	agent_plan_save(ap->c, payload, len);
+	agent_plan_use(ap, &p, &info);
 	if (!ap->c->quiet)
-		log_info("agent: plan %u received: %.1f km, %u min, %.2f m/s, "
-		    "hills %.1f%%%s", (unsigned)p.version,
-		    p.max_distance_m / 1000.0, (unsigned)(p.max_duration_s /
-		    60), p.speed_cap_mps, p.max_grade_pct, ap->cues_on ?
+		log_info("agent: plan %u received (sealed version %llu): %.1f "
+		    "km, %u min, %.2f m/s, hills %.1f%%%s", (unsigned)p.version,
+		    (unsigned long long)info.version, p.max_distance_m / 1000.0,
+		    (unsigned)(p.max_duration_s / 60), p.speed_cap_mps,
+		    p.max_grade_pct, ap->cues_on ?
 		    "; it applies from the next run" : "");
+}
+
+/* A heartbeat from _hub/heartbeat (link_poll, our thread): hostile. */
+static void
+agent_on_beat(void *arg, const void *payload, size_t len)
+{
+	struct agent_plan	*ap = arg;
+	const char		*why = "refused";
+
+	switch (ident_beat(&ap->id, payload, len, &why)) {
+	case -1:
+		log_rate_warnx(&ap->rate_beat, "agent: hub heartbeat refused: "
+		    "%s", why);
+		return;
+	case 0:
+		if (ap->beat_warned &&
+		    crypto_trust_beat_age_ms(&ap->id.trust, clock_now_ms()) <=
+		    AGENT_HUB_SILENT_MS) {
+			ap->beat_warned = 0;
+			log_info("agent: the hub is responding again");
+		}
+		return;
+	default:
+		return;		/* not newer: the retained copy again */
+	}
+}
+
+/* A rotation chain from _hub/keys (link_poll, our thread): hostile. */
+static void
+agent_on_keys(void *arg, const void *payload, size_t len)
+{
+	struct agent_plan	*ap = arg;
+	char			 fp[CRYPTO_FP_TEXT_MAX];
+	const char		*why = "refused";
+	unsigned		 applied = 0;
+	int			 kx_changed = 0;
+
+	if (ident_keys(&ap->id, payload, len, &applied, &kx_changed,
+	    &why) == -1) {
+		log_rate_warnx(&ap->rate_keys, "agent: hub key chain refused: "
+		    "%s", why);
+		return;
+	}
+	if (applied == 0)
+		return;
+	ap->saved_mono_ms = clock_mono_ms();
+	crypto_fp_text(fp, ap->id.trust.hub_sign_pk);
+	log_info("agent: the hub rotated its key (%u step%s): hub_sign_fp "
+	    "now %s", applied, applied == 1 ? "" : "s", fp);
+	if (kx_changed) {
+		crypto_fp_text(fp, ap->id.trust.hub_kx_pk);
+		log_info("agent: the hub's X25519 key changed: hub_kx_fp now "
+		    "%s; session keys derived again", fp);
+		if (ap->link != NULL)
+			link_set_session(ap->link, &ap->id.sess);
+	}
+	if (ap->pending_len > 0) {
+		log_debug("agent: trying the plan again under the new key");
+		agent_on_plan(ap, ap->pending, ap->pending_len);
+		ap->pending_len = 0;
+	}
+}
+
+/*
+ * Whenever the loop wakes: is the hub alive (its signed heartbeat), and is
+ * a heartbeat waiting to be persisted? Checked only once the retained
+ * heartbeat had its chance to arrive.
+ */
+static void
+agent_check_hub(struct agent_plan *ap)
+{
+	int64_t	mono = clock_mono_ms(), age;
+
+	if (ap->link != NULL && ap->connected_mono_ms == 0 &&
+	    link_connected(ap->link))
+		ap->connected_mono_ms = mono;
+	if (ap->id.beat_dirty && mono - ap->saved_mono_ms >=
+	    AGENT_TRUST_SAVE_MS && ident_trust_save(&ap->id) == 0)
+		ap->saved_mono_ms = mono;
+	if (ap->beat_warned)
+		return;
+	if (!(ap->connected_mono_ms != 0 && mono - ap->connected_mono_ms >=
+	    AGENT_BEAT_GRACE_MS) && mono - ap->start_mono_ms <
+	    AGENT_BEAT_OFFLINE_MS)
+		return;
+	age = crypto_trust_beat_age_ms(&ap->id.trust, clock_now_ms());
+	if (age > AGENT_HUB_SILENT_MS) {
+		ap->beat_warned = 1;
+		agent_tell("warning: hub not responding (last heartbeat %lld "
+		    "min ago)", (long long)(age / 60000));
+	}
+}
+
+/* link_poll, then what the agent checks at every wake-up. */
+static void
+agent_poll(struct agent_plan *ap)
+{
+	link_poll(ap->link);
+	agent_check_hub(ap);
 }
 
 /* One cue: a line for the runner on stdout. */
@@ -226,12 +406,32 @@ static void
 agent_on_symptom(void *arg, const char *device, const struct stride_msg *m)
 {
 	struct agent_plan	*ap = arg;
+	struct agent_heard	*hd;
 	struct cue_event	 ev[CUES_EVENTS_MAX];
 	size_t			 i, n;
 
 	if (!ap->cues_on || m->u.sym.when != STRIDE_WHEN_DURING ||
 	    m->u.sym.t_ms < ap->run_wall_ms - AGENT_REPORT_SKEW_MS)
 		return;		/* not about this run */
+	/* The broker may deliver a captured relay again: one report is
+	 * acted on once (protocol.md 6.8). Same fields, same report. */
+	for (i = 0; i < ap->nheard && i < AGENT_HEARD_MAX; i++) {
+		const struct agent_heard *h = &ap->heard[i];
+
+		if (h->epoch == m->epoch && h->seq == m->seq &&
+		    h->t_ms == m->u.sym.t_ms && h->level == m->u.sym.level &&
+		    h->score == m->u.sym.score)
+			return;
+	}
+	/* A ring: the oldest is forgotten first. */
+	hd = &ap->heard[ap->nheard_next++ % AGENT_HEARD_MAX];
+	hd->epoch = m->epoch;
+	hd->seq = m->seq;
+	hd->t_ms = m->u.sym.t_ms;
+	hd->level = m->u.sym.level;
+	hd->score = m->u.sym.score;
+	if (ap->nheard < AGENT_HEARD_MAX)
+		ap->nheard++;
 	if (!ap->c->quiet)
 		log_info("agent: %s reported \"%s\" during the run", device,
 		    stride_level_name(m->u.sym.level));
@@ -250,7 +450,7 @@ agent_wait_plan(struct agent_plan *ap, struct link *l)
 	while (!ap->got && !agent_stop && link_connected(l) &&
 	    clock_mono_ms() < deadline) {
 		(void)link_wait(l, deadline);
-		link_poll(l);
+		agent_poll(ap);
 	}
 }
 
@@ -262,6 +462,7 @@ agent_cues_start(struct agent_plan *ap, int64_t t0_ms)
 		return;
 	cues_start(&ap->cues, ap->cur.version != 0 ? &ap->cur : NULL, NULL);
 	ap->cues_on = 1;
+	ap->nheard = ap->nheard_next = 0;
 	ap->run_version = ap->cur.version;
 	ap->run_wall_ms = clock_now_ms();
 	ap->t0_ms = ap->last_t_ms = t0_ms;
@@ -323,12 +524,13 @@ agent_sleep_until(int64_t due_ms)
 
 /* Wait, bounded, for the first connect. 1 if connected. */
 static int
-agent_wait_connected(struct link *l, int64_t timeout_ms)
+agent_wait_connected(struct agent_plan *ap, int64_t timeout_ms)
 {
+	struct link *l = ap->link;
 	int64_t	deadline = clock_mono_ms() + timeout_ms, now;
 
 	for (;;) {
-		link_poll(l);
+		agent_poll(ap);
 		if (link_connected(l))
 			return 1;
 		now = clock_mono_ms();
@@ -345,8 +547,9 @@ agent_wait_connected(struct link *l, int64_t timeout_ms)
  * with ack_timeout_s 0, for the broker to hold it all. 1 if done.
  */
 static int
-agent_finish(const struct agent_config *c, struct link *l)
+agent_finish(const struct agent_config *c, struct agent_plan *ap)
 {
+	struct link	*l = ap->link;
 	int64_t		deadline, now;
 	sig_atomic_t	stops = agent_stop;
 	int		done;
@@ -354,7 +557,7 @@ agent_finish(const struct agent_config *c, struct link *l)
 	deadline = clock_mono_ms() + (c->ack_timeout_s > 0 ?
 	    (int64_t)c->ack_timeout_s * 1000 : AGENT_FLUSH_MS);
 	for (;;) {
-		link_poll(l);
+		agent_poll(ap);
 		done = c->ack_timeout_s > 0 ? link_unacked(l) == 0 :
 		    link_delivered(l);
 		now = clock_mono_ms();
@@ -384,8 +587,9 @@ agent_finish(const struct agent_config *c, struct link *l)
  * waited, or -1 if the hub stayed silent for ack_timeout_s.
  */
 static int64_t
-agent_wait_window(const struct agent_config *c, struct link *l)
+agent_wait_window(const struct agent_config *c, struct agent_plan *ap)
 {
+	struct link *l = ap->link;
 	int64_t	start = clock_mono_ms(), now = start, deadline;
 
 	deadline = start + (int64_t)c->ack_timeout_s * 1000;
@@ -394,7 +598,7 @@ agent_wait_window(const struct agent_config *c, struct link *l)
 			return -1;
 		(void)link_wait(l, now + 1000 < deadline ? now + 1000 :
 		    deadline);
-		link_poll(l);
+		agent_poll(ap);
 		now = clock_mono_ms();
 	}
 	return now - start;
@@ -580,7 +784,7 @@ agent_run(const struct agent_config *c, struct link *l,
 		log_info("agent: run of %llu samples, %u per message, at %gx; "
 		    "first sample at %lld ms", (unsigned long long)total,
 		    c->batch, c->speed, (long long)s.t_ms);
-	if (!agent_wait_connected(l, AGENT_CONNECT_WAIT_MS) && !agent_stop)
+	if (!agent_wait_connected(ap, AGENT_CONNECT_WAIT_MS) && !agent_stop)
 		log_warnx("agent: broker not reachable yet: running anyway, "
 		    "messages wait for the connection");
 	if (c->role == STRIDE_ROLE_WATCH)
@@ -599,7 +803,7 @@ agent_run(const struct agent_config *c, struct link *l,
 		    c->speed));
 		if (agent_stop)
 			break;
-		link_poll(l);
+		agent_poll(ap);
 		agent_cues_sample(ap, &s);
 		tel.u.tel.s[tel.u.tel.n++] = s;
 		last_t = s.t_ms;
@@ -609,7 +813,7 @@ agent_run(const struct agent_config *c, struct link *l,
 			tel.u.tel.n = 0;
 		}
 		if (pace_by_hub && link_held_back(l)) {
-			if ((waited = agent_wait_window(c, l)) >= 0)
+			if ((waited = agent_wait_window(c, ap)) >= 0)
 				mono0 += waited;	/* the schedule moves */
 			else if (!agent_stop) {
 				log_warnx("agent: no ack from the hub for %d s: "
@@ -658,6 +862,63 @@ agent_report(const struct agent_config *c, struct link *l)
 	return link_send(l, &m) == 0;
 }
 
+/* keygen: a new device key; its public text for `stridehub device add`. */
+static int
+agent_keygen(const struct agent_config *c, const char *pass)
+{
+	char	pk[KEYFILE_DEV_PK_TEXT_MAX], fp[CRYPTO_FP_TEXT_MAX], err[512];
+
+	if (ident_keygen(c->state_dir, c->device, pass, c->replace, pk, fp,
+	    err, sizeof(err)) != IDENT_OK) {
+		log_warnx("keygen: %s", err);
+		return 1;
+	}
+	printf("device_key %s\ndevice_fp %s\n", pk, fp);
+	fflush(stdout);
+	return ferror(stdout) ? 1 : 0;
+}
+
+/* enrol: trust the hub; its fingerprints for the owner to compare. */
+static int
+agent_enrol(const struct agent_config *c)
+{
+	char	sfp[CRYPTO_FP_TEXT_MAX], kfp[CRYPTO_FP_TEXT_MAX], err[512];
+
+	if (ident_enrol(c->state_dir, c->device, c->hub_key, c->replace, sfp,
+	    kfp, err, sizeof(err)) != IDENT_OK) {
+		log_warnx("enrol: %s", err);
+		return 1;
+	}
+	printf("hub_sign_fp %s\nhub_kx_fp %s\n", sfp, kfp);
+	fflush(stdout);
+	return ferror(stdout) ? 1 : 0;
+}
+
+/* run, report, event: the key and the trust, or a clear refusal. */
+static int
+agent_ident(struct agent_plan *ap, const char *pass)
+{
+	const struct agent_config *c = ap->c;
+	char	err[512];
+
+	switch (ident_load(&ap->id, c->state_dir, c->runner, c->device, pass,
+	    err, sizeof(err))) {
+	case IDENT_OK:
+		return 0;
+	case IDENT_NO_KEY:
+		log_warnx("no device key in %s: run `stride-agent ... keygen`",
+		    c->state_dir);
+		return -1;
+	case IDENT_NOT_ENROLLED:
+		log_warnx("not enrolled: run `stride-agent ... enrol <hub "
+		    "key>`");
+		return -1;
+	default:
+		log_warnx("agent: %s", err);
+		return -1;
+	}
+}
+
 int
 agent_main(const struct agent_config *c)
 {
@@ -668,21 +929,43 @@ agent_main(const struct agent_config *c)
 	sigset_t	 block, old;
 	uint64_t	 total = 0;
 	uint32_t	 epoch;
-	char		 err[512];
-	int		 ok;
+	char		 err[512], pass[IDENT_PASS_MAX];
+	int		 ok, have_pass = 0;
+
+	assert(c->state_dir != NULL);
+	if (c->passphrase_file != NULL) {
+		if (ident_passphrase(c->passphrase_file, pass, sizeof(pass),
+		    err, sizeof(err)) == -1) {
+			log_warnx("%s", err);
+			return 1;
+		}
+		have_pass = 1;
+	}
+	if (c->cmd == AGENT_CMD_KEYGEN || c->cmd == AGENT_CMD_ENROL) {
+		ok = c->cmd == AGENT_CMD_KEYGEN ? agent_keygen(c, have_pass ?
+		    pass : NULL) : agent_enrol(c);
+		crypto_wipe(pass, sizeof(pass));
+		return ok;
+	}
 
 	agent_signals();
 	memset(&ap, 0, sizeof(ap));
 	ap.c = c;
+	ap.start_mono_ms = ap.saved_mono_ms = clock_mono_ms();
+	/* No key or no trust: refused before anything is taken or sent. */
+	ok = agent_ident(&ap, have_pass ? pass : NULL);
+	crypto_wipe(pass, sizeof(pass));
+	if (ok == -1)
+		return 1;
 	/* A bad source is refused before anything is taken or sent. */
 	memset(&src, 0, sizeof(src));
 	if (c->cmd == AGENT_CMD_RUN && agent_src_open(c, &src, &total) == -1)
-		return 1;
+		goto fail;
 	if (state_epoch_next(c->state_dir, c->device, clock_now_ms() / 1000,
 	    &epoch, err, sizeof(err)) == -1) {
 		log_warnx("agent: epoch: %s", err);
 		agent_src_close(&src);
-		return 1;
+		goto fail;
 	}
 	memset(&lc, 0, sizeof(lc));
 	lc.host = c->host;
@@ -697,13 +980,17 @@ agent_main(const struct agent_config *c)
 	lc.window = c->ack_timeout_s > 0 ? LINK_WINDOW : 0;
 	lc.status = c->cmd == AGENT_CMD_RUN;	/* one-shots are no presence */
 	lc.quiet = c->quiet;
+	lc.session = &ap.id.sess;
 	lc.on_plan = agent_on_plan;
 	lc.plan_arg = &ap;
+	lc.on_beat = agent_on_beat;
+	lc.on_keys = agent_on_keys;
+	lc.hub_arg = &ap;
 	if (c->cmd == AGENT_CMD_RUN && c->role == STRIDE_ROLE_WATCH) {
 		lc.on_symptom = agent_on_symptom;
 		lc.symptom_arg = &ap;
 	}
-	agent_plan_load(&ap);
+	agent_plan_restore(&ap);
 
 	/* Paho's threads inherit this mask: signals come to us. */
 	sigemptyset(&block);
@@ -715,8 +1002,9 @@ agent_main(const struct agent_config *c)
 	if (l == NULL) {
 		log_warnx("agent: %s", err);
 		agent_src_close(&src);
-		return 1;
+		goto fail;
 	}
+	ap.link = l;
 	if (!c->quiet)
 		log_info("agent: %s/%s as %s, epoch %u", c->runner, c->device,
 		    stride_role_name(c->role), (unsigned)epoch);
@@ -734,9 +1022,17 @@ agent_main(const struct agent_config *c)
 		break;
 	}
 	/* Always wait: whatever was sent deserves its chance. */
-	if (!agent_finish(c, l))
+	if (!agent_finish(c, &ap))
 		ok = 0;
 	link_close(l, AGENT_FLUSH_MS);
+	ap.link = NULL;
 	state_epoch_release(c->state_dir, epoch);
+	/* The heartbeat is persisted lazily: here, or hourly. */
+	if (ap.id.beat_dirty)
+		(void)ident_trust_save(&ap.id);
+	ident_wipe(&ap.id);
 	return ok ? 0 : 1;
+fail:
+	ident_wipe(&ap.id);
+	return 1;
 }

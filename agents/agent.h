@@ -7,6 +7,11 @@
  * broker (link.c), the source of samples (gen.c, csvsrc.c, filesrc.c),
  * pacing in sample time with absolute sleeps, batching, and the bounded
  * wait for the hub's acks at the end. main.c only turns flags into this config.
+ *
+ * Security (issue 4, docs/protocol.md): keygen and enrol make the device's
+ * key and its trust in the hub (ident.c); run, report and event refuse to
+ * start without both, seal everything they send (link.c) and accept a
+ * plan, heartbeat or hub key rotation only as crypto.h says (ident.c).
  */
 #ifndef AGENT_AGENT_H
 #define AGENT_AGENT_H
@@ -23,7 +28,9 @@
 enum agent_cmd {
 	AGENT_CMD_RUN,
 	AGENT_CMD_REPORT,
-	AGENT_CMD_EVENT
+	AGENT_CMD_EVENT,
+	AGENT_CMD_KEYGEN,	/* make DIR/<device>.key */
+	AGENT_CMD_ENROL		/* trust a hub: DIR/<device>.trust */
 };
 
 enum agent_source {
@@ -39,7 +46,8 @@ struct agent_config {
 	const char	*host;
 	int		 port;
 	const char	*prefix;
-	const char	*state_dir;	/* NULL: epoch from the clock alone */
+	const char	*state_dir;	/* required: key, trust, plan, epoch */
+	const char	*passphrase_file;	/* the device key's; or NULL */
 	unsigned	 batch;		/* 1..STRIDE_SAMPLES_MAX */
 	double		 speed;		/* sample time runs this much faster */
 	int		 quiet;
@@ -60,10 +68,15 @@ struct agent_config {
 
 	/* event */
 	enum stride_event event;
+
+	/* keygen, enrol */
+	int		 replace;	/* --replace: overwrite the file */
+	const char	*hub_key;	/* enrol: "stride-hub-pk1:..." */
 };
 
 /* Run the configured command. Returns the process exit status: 0 if
- * everything sent was acknowledged (see ack_timeout_s), else 1. */
+ * everything sent was acknowledged (see ack_timeout_s), or keygen/enrol
+ * wrote their file, else 1. */
 int	agent_main(const struct agent_config *);
 
 #endif

@@ -26,9 +26,19 @@
  * does not retry a first connect that fails: seen with strace), so the
  * owner retries that one from link_poll, the delay doubling 1 s .. 30 s.
  *
- * Memory: the shared plan buffer (4 KiB), the encoding buffer and the two
- * arrays of reports heard (shared, and the owner's copy: ~5 KiB each) are
- * the only big fields; the outbox holds what is unacknowledged.
+ * Sealing (docs/protocol.md section 17): link_send encodes a message and
+ * seals it once; the outbox keeps the sealed bytes, so every re-send is the
+ * same envelope. The birth and offline status are sealed in link_open
+ * (epoch, seq 0); the will is that sealed offline status. The tx key is the
+ * owner's alone; the rx key is shared (Paho's threads open acks and relays
+ * with it), so it lives in struct link_shared and is copied out under the
+ * lock, and so do the sealed birth bytes (link_set_session replaces both).
+ *
+ * Memory: the shared plan (3.3 KiB), key chain (1.7 KiB) and the encoding
+ * and sealing buffers (4 KiB each), and the two arrays of reports heard
+ * (shared, and the owner's copy: ~5 KiB each) are the only big fields; the
+ * outbox holds what is unacknowledged. Nothing is allocated per message but
+ * its outbox entry.
  */
 #include <assert.h>
 #include <pthread.h>
@@ -50,6 +60,10 @@
 #define LINK_RETRY_MAX_MS	30000
 #define LINK_STALL_MS		5000	/* no ack progress: send the window again, */
 #define LINK_STALL_MAX_MS	600000	/* doubling up to 10 min while it lasts */
+#define LINK_STATUS_MAX		256	/* a status JSON */
+#define LINK_STATUS_SEALED	(LINK_STATUS_MAX + STRIDE_SEAL_OVERHEAD)
+#define LINK_KEYS_MAX		(CRYPTO_ROT_BYTES * CRYPTO_ROT_CHAIN_MAX)
+#define LINK_ANOTHER_DEVICE	"another device"	/* a relay's sender */
 
 /* A symptom report of one of our runner's devices. */
 struct link_heard {
@@ -68,11 +82,21 @@ struct link_shared {
 	uint32_t	ack_seq;	/* the latest ack of our epoch */
 	int		plan_new;
 	size_t		plan_len;
-	char		plan[STRIDE_PAYLOAD_MAX];
+	uint8_t		plan[CRYPTO_PLAN_SEALED_MAX];
+	int		beat_new;
+	uint8_t		beat[CRYPTO_BEAT_BYTES];
+	int		keys_new;
+	size_t		keys_len;
+	uint8_t		keys[LINK_KEYS_MAX];
 	size_t		nsym;		/* reports heard, not yet polled */
 	struct link_heard sym[LINK_SYMPTOMS_MAX];
 	int		disconnected;	/* link_close's disconnect finished */
-	struct log_rate	rate_bad_input;
+	uint8_t		rx[CRYPTO_KEY_BYTES];	/* secret: opens acks, relays */
+	size_t		birth_len;
+	uint8_t		birth[LINK_STATUS_SEALED];	/* sealed */
+	struct log_rate	rate_bad_ack;
+	struct log_rate	rate_bad_relay;
+	struct log_rate	rate_bad_input;	/* sizes, unknown topics */
 	struct log_rate	rate_connect;
 };
 
@@ -92,16 +116,20 @@ struct link {
 	char			 uri[LINK_HOST_MAX + 16];
 	char			 client_id[2 * STRIDE_ID_MAX + 2];
 	char			 topic[STRIDE_KIND_COUNT][STRIDE_TOPIC_MAX];
-	char			 birth[256];
-	char			 offline[256];
+	char			 hub_beat[STRIDE_TOPIC_MAX];
+	char			 hub_keys[STRIDE_TOPIC_MAX];
+	size_t			 offline_len;
+	uint8_t			 offline[LINK_STATUS_SEALED];	/* sealed;
+					   the will points here */
 	link_plan_cb		 on_plan;
 	void			*plan_arg;
+	link_blob_cb		 on_beat;
+	link_blob_cb		 on_keys;
+	void			*hub_arg;
 	link_symptom_cb		 on_symptom;
 	void			*symptom_arg;
-	char			 prefix[STRIDE_PREFIX_MAX + 1];
 	char			 runner[STRIDE_ID_MAX + 1];
-	char			 sym_filter[STRIDE_TOPIC_MAX]; /* the runner's
-					   devices' reports */
+	char			 device[STRIDE_ID_MAX + 1];
 
 	/* The owner's alone. */
 	struct outbox		*ob;
@@ -115,8 +143,11 @@ struct link {
 	int64_t			 stall_ms;	/* current re-send delay */
 	int64_t			 retry_at_ms;	/* first-connect retry, monotonic */
 	int64_t			 retry_ms;
+	uint8_t			 tx[CRYPTO_KEY_BYTES];	/* secret: seals */
 	struct log_rate		 rate_publish;
 	char			 buf[STRIDE_PAYLOAD_MAX + 1];	/* encoding */
+	uint8_t			 sealed[STRIDE_SEALED_MAX];	/* sealing;
+					   also the polled plan/key chain */
 	struct link_heard	 sym[LINK_SYMPTOMS_MAX];	/* polled */
 };
 
@@ -131,7 +162,7 @@ link_event(struct link *l)
 }
 
 static int
-link_publish_raw(struct link *l, const char *topic, const char *payload,
+link_publish_raw(struct link *l, const char *topic, const void *payload,
     size_t len, int retained)
 {
 	MQTTAsync_message	  msg = MQTTAsync_message_initializer;
@@ -166,8 +197,10 @@ static void
 link_on_connected(void *ctx, char *cause)
 {
 	struct link	*l = ctx;
-	char		*topics[3];
-	int		 qos[3] = { 1, 1, 0 }, rc;
+	char		*topics[5];
+	int		 qos[5] = { 1, 1, 1, 1, 0 }, rc;
+	uint8_t		 birth[LINK_STATUS_SEALED];
+	size_t		 birth_len;
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 
 	(void)cause;
@@ -175,16 +208,29 @@ link_on_connected(void *ctx, char *cause)
 		log_info("link: connected to %s as %s", l->uri, l->client_id);
 	/* Subscribe again each time: a broker restarted without
 	 * persistence has forgotten our session. */
-	topics[0] = l->topic[STRIDE_KIND_ACK];
-	topics[1] = l->topic[STRIDE_KIND_PLAN];
-	topics[2] = l->sym_filter;	/* QoS 0: see link.h */
+	/* The key chain first: the broker sends retained copies in this
+	 * order, and a plan or heartbeat may be signed by a key the chain
+	 * introduces. */
+	topics[0] = l->hub_keys;
+	topics[1] = l->hub_beat;
+	topics[2] = l->topic[STRIDE_KIND_PLAN];
+	topics[3] = l->topic[STRIDE_KIND_ACK];
+	topics[4] = l->topic[STRIDE_KIND_RELAY];	/* QoS 0: see link.h */
 	if ((rc = MQTTAsync_subscribeMany(l->client, l->on_symptom != NULL ?
-	    3 : 2, topics, qos, &ro)) !=
+	    5 : 4, topics, qos, &ro)) !=
 	    MQTTASYNC_SUCCESS)
 		log_warnx("link: subscribe: %s", MQTTAsync_strerror(rc));
-	if (l->status && (rc = link_publish_raw(l,
-	    l->topic[STRIDE_KIND_STATUS], l->birth, strlen(l->birth), 1)) != 0)
-		log_warnx("link: birth status: %s", MQTTAsync_strerror(rc));
+	if (l->status) {
+		/* Copied out: link_set_session may seal it again meanwhile. */
+		pthread_mutex_lock(&l->mu);
+		birth_len = l->sh.birth_len;
+		memcpy(birth, l->sh.birth, birth_len);
+		pthread_mutex_unlock(&l->mu);
+		if ((rc = link_publish_raw(l, l->topic[STRIDE_KIND_STATUS],
+		    birth, birth_len, 1)) != 0)
+			log_warnx("link: birth status: %s",
+			    MQTTAsync_strerror(rc));
+	}
 
 	pthread_mutex_lock(&l->mu);
 	l->sh.connected = 1;
@@ -245,18 +291,51 @@ link_on_disconnect_failed(void *ctx, MQTTAsync_failureData *fd)
 	link_on_disconnected(ctx, NULL);
 }
 
-/* Paho's thread: an ack or a plan. The payload is hostile: bounded,
- * decoded by the codec, and only our own epoch's acks are kept. */
+/*
+ * Paho's thread: open an envelope of kind on our own topic (an ack or a
+ * relay) with our rx key and decode its JSON as dkind; the JSON's epoch
+ * and seq must be the envelope's. 0, or -1 with *why.
+ */
+static int
+link_open_msg(struct link *l, const void *payload, size_t len,
+    enum stride_kind kind, enum stride_kind dkind, struct stride_msg *m,
+    const char **why)
+{
+	uint8_t		rx[CRYPTO_KEY_BYTES];
+	char		json[STRIDE_PAYLOAD_MAX];
+	size_t		jlen = 0;
+	uint32_t	epoch = 0, seq = 0;
+	int		rc;
+
+	pthread_mutex_lock(&l->mu);
+	memcpy(rx, l->sh.rx, sizeof(rx));
+	pthread_mutex_unlock(&l->mu);
+	rc = crypto_msg_open(json, sizeof(json), &jlen, &epoch, &seq, payload,
+	    len, kind, l->runner, l->device, rx, why);
+	crypto_wipe(rx, sizeof(rx));
+	if (rc == -1)
+		return -1;
+	if (codec_decode(dkind, json, jlen, m, why) == -1)
+		return -1;
+	if (m->epoch != epoch || m->seq != seq) {
+		*why = "JSON epoch/seq differ from the envelope's";
+		return -1;
+	}
+	return 0;
+}
+
+/* Paho's thread: an ack. Only our own epoch's acks are kept. */
 static void
 link_take_ack(struct link *l, const void *payload, size_t len)
 {
 	struct stride_msg m;
-	const char	*why = NULL;
+	const char	*why = "refused";
 
-	if (codec_decode(STRIDE_KIND_ACK, payload, len, &m, &why) == -1) {
+	if (link_open_msg(l, payload, len, STRIDE_KIND_ACK, STRIDE_KIND_ACK,
+	    &m, &why) == -1) {
 		pthread_mutex_lock(&l->mu);
-		log_rate_warnx(&l->sh.rate_bad_input, "link: bad ack on %s: %s",
-		    l->topic[STRIDE_KIND_ACK], why);
+		log_rate_warnx(&l->sh.rate_bad_ack, "link: ack on %s dropped: "
+		    "%s", l->topic[STRIDE_KIND_ACK], why);
 		pthread_mutex_unlock(&l->mu);
 		return;
 	}
@@ -265,7 +344,7 @@ link_take_ack(struct link *l, const void *payload, size_t len)
 	if (m.u.ack.epoch != l->epoch) {
 		if (m.u.ack.epoch > l->epoch) {
 			pthread_mutex_lock(&l->mu);
-			log_rate_warnx(&l->sh.rate_bad_input, "link: ack for "
+			log_rate_warnx(&l->sh.rate_bad_ack, "link: ack for "
 			    "epoch %u, after ours (%u): ignored",
 			    (unsigned)m.u.ack.epoch, (unsigned)l->epoch);
 			pthread_mutex_unlock(&l->mu);
@@ -279,35 +358,77 @@ link_take_ack(struct link *l, const void *payload, size_t len)
 	pthread_mutex_unlock(&l->mu);
 }
 
-/* Paho's thread: a report of one of our runner's devices, maybe. */
+/* Paho's thread: a report of another of our runner's devices, relayed and
+ * sealed to us by the hub. */
 static void
-link_take_symptom(struct link *l, const char *topic, size_t tlen,
-    const void *payload, size_t len)
+link_take_relay(struct link *l, const void *payload, size_t len)
 {
-	struct stride_topic	 t;
 	struct stride_msg	 m;
-	const char		*why = NULL;
+	const char		*why = "refused";
 
-	if (topic_parse(l->prefix, topic, tlen, &t, &why) == -1 ||
-	    t.kind != STRIDE_KIND_SYMPTOM || strcmp(t.runner, l->runner) != 0)
-		return;		/* not a report of ours: not for us */
-	if (codec_decode(STRIDE_KIND_SYMPTOM, payload, len, &m, &why) == -1) {
+	if (link_open_msg(l, payload, len, STRIDE_KIND_RELAY,
+	    STRIDE_KIND_SYMPTOM, &m, &why) == -1) {
 		pthread_mutex_lock(&l->mu);
-		log_rate_warnx(&l->sh.rate_bad_input, "link: bad symptom "
-		    "report from %s: %s", t.device, why);
+		log_rate_warnx(&l->sh.rate_bad_relay, "link: relayed report "
+		    "dropped: %s", why);
 		pthread_mutex_unlock(&l->mu);
 		return;
 	}
 	pthread_mutex_lock(&l->mu);
 	if (l->sh.nsym < LINK_SYMPTOMS_MAX) {
 		snprintf(l->sh.sym[l->sh.nsym].device,
-		    sizeof(l->sh.sym[l->sh.nsym].device), "%s", t.device);
+		    sizeof(l->sh.sym[l->sh.nsym].device), "%s",
+		    LINK_ANOTHER_DEVICE);
 		l->sh.sym[l->sh.nsym++].m = m;
 		link_event(l);
 	} else
-		log_rate_warnx(&l->sh.rate_bad_input, "link: over %d symptom "
+		log_rate_warnx(&l->sh.rate_bad_relay, "link: over %d symptom "
 		    "reports at once: dropped", LINK_SYMPTOMS_MAX);
 	pthread_mutex_unlock(&l->mu);
+}
+
+/* Paho's thread: keep the latest of a raw payload for link_poll, bounded
+ * by its topic's sizes (checked by the caller). Caller holds mu. */
+static void
+link_keep(struct link *l, int *flag, void *dst, size_t *dst_len,
+    const void *payload, size_t len)
+{
+	memcpy(dst, payload, len);
+	if (dst_len != NULL)
+		*dst_len = len;
+	*flag = 1;
+	link_event(l);
+}
+
+/*
+ * Called with l->mu held, on Paho's thread, before a plan is kept: every
+ * plan is judged, not only the newest of a burst. On a reconnect the old
+ * retained copy and the hub's fresh one can arrive back to back; if the
+ * second overwrote the first unseen, a rollback attempt would pass
+ * unlogged. So wait (briefly: the owner is woken by link_event and polls
+ * at once) until the owner has taken the previous plan. Bounded: after
+ * LINK_PLAN_WAIT_MS the newer plan wins anyway.
+ */
+#define LINK_PLAN_WAIT_MS	500
+static void
+link_plan_slot(struct link *l)
+{
+	struct timespec	 ts = { 0, 1000000 };	/* 1 ms */
+	int		 i;
+
+	for (i = 0; l->sh.plan_new && i < LINK_PLAN_WAIT_MS; i++) {
+		link_event(l);
+		pthread_mutex_unlock(&l->mu);
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&l->mu);
+	}
+}
+
+/* 1 if topic[0..tlen) is want. */
+static int
+link_is(const char *topic, size_t tlen, const char *want)
+{
+	return tlen == strlen(want) && memcmp(topic, want, tlen) == 0;
 }
 
 static int
@@ -316,28 +437,60 @@ link_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *msg)
 	struct link	*l = ctx;
 	size_t		 tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
 	size_t		 plen = msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0;
-	const char	*ack = l->topic[STRIDE_KIND_ACK];
-	const char	*plan = l->topic[STRIDE_KIND_PLAN];
+	const char	*what = NULL;
 
-	if (plen > STRIDE_PAYLOAD_MAX) {
+	if (plen == 0) {
+		/* An empty retained message clears a topic at the broker
+		 * (a revoked device's ack or plan): nothing for us to do. */
+	} else if (link_is(topic, tlen, l->topic[STRIDE_KIND_ACK])) {
+		if (plen > STRIDE_SEALED_MAX)
+			what = "ack";
+		else
+			link_take_ack(l, msg->payload, plen);
+	} else if (l->on_symptom != NULL &&
+	    link_is(topic, tlen, l->topic[STRIDE_KIND_RELAY])) {
+		if (plen > STRIDE_SEALED_MAX)
+			what = "relay";
+		else
+			link_take_relay(l, msg->payload, plen);
+	} else if (link_is(topic, tlen, l->topic[STRIDE_KIND_PLAN])) {
+		if (plen < CRYPTO_PLAN_SEALED_MIN ||
+		    plen > CRYPTO_PLAN_SEALED_MAX)
+			what = "plan";
+		else {
+			pthread_mutex_lock(&l->mu);
+			link_plan_slot(l);
+			link_keep(l, &l->sh.plan_new, l->sh.plan,
+			    &l->sh.plan_len, msg->payload, plen);
+			pthread_mutex_unlock(&l->mu);
+		}
+	} else if (link_is(topic, tlen, l->hub_beat)) {
+		if (plen != CRYPTO_BEAT_BYTES)
+			what = "heartbeat";
+		else {
+			pthread_mutex_lock(&l->mu);
+			link_keep(l, &l->sh.beat_new, l->sh.beat, NULL,
+			    msg->payload, plen);
+			pthread_mutex_unlock(&l->mu);
+		}
+	} else if (link_is(topic, tlen, l->hub_keys)) {
+		if (plen % CRYPTO_ROT_BYTES != 0 || plen > LINK_KEYS_MAX)
+			what = "key chain";
+		else {
+			pthread_mutex_lock(&l->mu);
+			link_keep(l, &l->sh.keys_new, l->sh.keys,
+			    &l->sh.keys_len, msg->payload, plen);
+			pthread_mutex_unlock(&l->mu);
+		}
+	}
+	/* Anything else (a subscription an older version left in our
+	 * persistent session) is not for us: ignored. */
+	if (what != NULL) {
 		pthread_mutex_lock(&l->mu);
-		log_rate_warnx(&l->sh.rate_bad_input, "link: dropped a %zu-byte "
-		    "message: over %d bytes", plen, STRIDE_PAYLOAD_MAX);
+		log_rate_warnx(&l->sh.rate_bad_input, "link: dropped a "
+		    "%zu-byte %s: wrong size", plen, what);
 		pthread_mutex_unlock(&l->mu);
-	} else if (plen == 0) {
-		/* An empty retained message clears an ack or a plan at the
-		 * broker: nothing for us to do. */
-	} else if (tlen == strlen(ack) && memcmp(topic, ack, tlen) == 0)
-		link_take_ack(l, msg->payload, plen);
-	else if (tlen == strlen(plan) && memcmp(topic, plan, tlen) == 0) {
-		pthread_mutex_lock(&l->mu);
-		memcpy(l->sh.plan, msg->payload, plen);
-		l->sh.plan_len = plen;
-		l->sh.plan_new = 1;
-		link_event(l);
-		pthread_mutex_unlock(&l->mu);
-	} else if (l->on_symptom != NULL)
-		link_take_symptom(l, topic, tlen, msg->payload, plen);
+	}
 	MQTTAsync_freeMessage(&msg);
 	MQTTAsync_free(topic);
 	return 1;
@@ -362,6 +515,20 @@ link_status_json(struct link *l, int online, char *buf, size_t cap)
 	return codec_encode(&m, buf, cap);
 }
 
+/* The birth (online) or offline status, encoded and sealed with tx. */
+static int
+link_status_seal(struct link *l, int online, const uint8_t *tx,
+    uint8_t *out, size_t cap, size_t *out_len)
+{
+	char	json[LINK_STATUS_MAX];
+	int	n;
+
+	if ((n = link_status_json(l, online, json, sizeof(json))) < 0)
+		return -1;
+	return crypto_msg_seal(out, cap, out_len, json, (size_t)n,
+	    STRIDE_KIND_STATUS, l->epoch, 0, l->runner, l->device, tx);
+}
+
 struct link *
 link_open(const struct link_config *c, char *err, size_t errlen)
 {
@@ -373,6 +540,7 @@ link_open(const struct link_config *c, char *err, size_t errlen)
 	int			 k, rc, locks = 0;
 
 	assert(c->epoch >= 1);
+	assert(c->session != NULL);
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -383,6 +551,11 @@ link_open(const struct link_config *c, char *err, size_t errlen)
 	l->quiet = c->quiet;
 	l->on_plan = c->on_plan;
 	l->plan_arg = c->plan_arg;
+	l->on_beat = c->on_beat;
+	l->on_keys = c->on_keys;
+	l->hub_arg = c->hub_arg;
+	memcpy(l->tx, c->session->tx, sizeof(l->tx));
+	memcpy(l->sh.rx, c->session->rx, sizeof(l->sh.rx));
 	l->on_symptom = c->on_symptom;
 	l->symptom_arg = c->symptom_arg;
 	l->retry_ms = LINK_RETRY_MIN_MS;
@@ -398,12 +571,12 @@ link_open(const struct link_config *c, char *err, size_t errlen)
 	snprintf(l->uri, sizeof(l->uri), "tcp://%s:%d", c->host, c->port);
 	snprintf(l->client_id, sizeof(l->client_id), "%s-%s", c->runner,
 	    c->device);
-	snprintf(l->prefix, sizeof(l->prefix), "%s", c->prefix);
 	snprintf(l->runner, sizeof(l->runner), "%s", c->runner);
-	if ((size_t)snprintf(l->sym_filter, sizeof(l->sym_filter),
-	    "%s/v1/%s/+/symptom", c->prefix, c->runner) >=
-	    sizeof(l->sym_filter)) {
-		snprintf(err, errlen, "bad prefix or runner");
+	snprintf(l->device, sizeof(l->device), "%s", c->device);
+	if (topic_build_hub(l->hub_beat, sizeof(l->hub_beat), c->prefix,
+	    TOPIC_HUB_HEARTBEAT) < 0 || topic_build_hub(l->hub_keys,
+	    sizeof(l->hub_keys), c->prefix, TOPIC_HUB_KEYS) < 0) {
+		snprintf(err, errlen, "bad prefix");
 		goto fail;
 	}
 	for (k = STRIDE_KIND_TELEMETRY; k < STRIDE_KIND_COUNT; k++) {
@@ -413,10 +586,11 @@ link_open(const struct link_config *c, char *err, size_t errlen)
 			goto fail;
 		}
 	}
-	if (l->status && (link_status_json(l, 1, l->birth,
-	    sizeof(l->birth)) < 0 || link_status_json(l, 0, l->offline,
-	    sizeof(l->offline)) < 0)) {
-		snprintf(err, errlen, "cannot encode the status messages");
+	if (l->status && (link_status_seal(l, 1, l->tx, l->sh.birth,
+	    sizeof(l->sh.birth), &l->sh.birth_len) == -1 ||
+	    link_status_seal(l, 0, l->tx, l->offline, sizeof(l->offline),
+	    &l->offline_len) == -1)) {
+		snprintf(err, errlen, "cannot seal the status messages");
 		goto fail;
 	}
 	if ((l->ob = outbox_new(c->outbox_cap)) == NULL) {
@@ -454,7 +628,10 @@ link_open(const struct link_config *c, char *err, size_t errlen)
 	if (l->status) {
 		l->will = will;
 		l->will.topicName = l->topic[STRIDE_KIND_STATUS];
-		l->will.message = l->offline;
+		/* Binary: message NULL, so Paho takes payload and len. */
+		l->will.message = NULL;
+		l->will.payload.data = l->offline;
+		l->will.payload.len = (int)l->offline_len;
 		l->will.retained = 1;
 		l->will.qos = 1;
 		opts.will = &l->will;
@@ -484,6 +661,7 @@ fail:
 	if (locks > 0)
 		pthread_mutex_destroy(&l->mu);
 	outbox_free(l->ob);
+	crypto_wipe(l, sizeof(*l));
 	free(l);
 	return NULL;
 }
@@ -502,7 +680,7 @@ link_close(struct link *l, int timeout_ms)
 	if (MQTTAsync_isConnected(l->client)) {
 		if (l->status && (rc = link_publish_raw(l,
 		    l->topic[STRIDE_KIND_STATUS], l->offline,
-		    strlen(l->offline), 1)) != 0)
+		    l->offline_len, 1)) != 0)
 			log_warnx("link: offline status: %s",
 			    MQTTAsync_strerror(rc));
 		dopt.timeout = timeout_ms;
@@ -526,7 +704,29 @@ link_close(struct link *l, int timeout_ms)
 	pthread_cond_destroy(&l->cv);
 	pthread_mutex_destroy(&l->mu);
 	outbox_free(l->ob);
+	crypto_wipe(l, sizeof(*l));	/* the session keys */
 	free(l);
+}
+
+void
+link_set_session(struct link *l, const struct crypto_session *s)
+{
+	uint8_t	birth[LINK_STATUS_SEALED];
+	size_t	birth_len = 0;
+	int	ok = 1;
+
+	memcpy(l->tx, s->tx, sizeof(l->tx));
+	if (l->status && (link_status_seal(l, 1, l->tx, birth, sizeof(birth),
+	    &birth_len) == -1 || link_status_seal(l, 0, l->tx, l->offline,
+	    sizeof(l->offline), &l->offline_len) == -1))
+		ok = 0;	/* cannot happen: they sealed in link_open */
+	pthread_mutex_lock(&l->mu);
+	memcpy(l->sh.rx, s->rx, sizeof(l->sh.rx));
+	if (l->status && ok) {
+		memcpy(l->sh.birth, birth, birth_len);
+		l->sh.birth_len = birth_len;
+	}
+	pthread_mutex_unlock(&l->mu);
 }
 
 /* Publish, in order, what has not gone out on this connection yet, as far
@@ -599,19 +799,30 @@ void
 link_poll(struct link *l)
 {
 	uint32_t ack_seq;
-	size_t	 plan_len = 0, freed, nsym, i;
+	uint8_t	 beat[CRYPTO_BEAT_BYTES];
+	size_t	 plan_len = 0, keys_len = 0, freed, nsym, i;
 	int64_t	 now = clock_mono_ms();
-	int	 retry = 0, ack_new, plan_new, rc;
+	int	 retry = 0, ack_new, plan_new, beat_new, keys_new, rc;
 
 	pthread_mutex_lock(&l->mu);
 	ack_new = l->sh.ack_new;
 	ack_seq = l->sh.ack_seq;
 	l->sh.ack_new = 0;
+	/* Copied out so that the callbacks run without the lock. The
+	 * sealing buffer is free between link_send calls. */
 	if ((plan_new = l->sh.plan_new)) {
-		/* Copied out so that on_plan runs without the lock. */
 		plan_len = l->sh.plan_len;
-		memcpy(l->buf, l->sh.plan, plan_len);
+		memcpy(l->sealed, l->sh.plan, plan_len);
 		l->sh.plan_new = 0;
+	}
+	if ((beat_new = l->sh.beat_new)) {
+		memcpy(beat, l->sh.beat, sizeof(beat));
+		l->sh.beat_new = 0;
+	}
+	if ((keys_new = l->sh.keys_new)) {
+		keys_len = l->sh.keys_len;
+		memcpy(l->buf, l->sh.keys, keys_len);
+		l->sh.keys_new = 0;
 	}
 	/* Reports: copied out too (into the owner's own array). */
 	nsym = l->sh.nsym;
@@ -641,8 +852,14 @@ link_poll(struct link *l)
 			    (unsigned)ack_seq, freed, outbox_count(l->ob));
 		}
 	}
+	/* Keys first: a plan or heartbeat under a new key may have come
+	 * in the same wake-up. */
+	if (keys_new && l->on_keys != NULL)
+		l->on_keys(l->hub_arg, l->buf, keys_len);
+	if (beat_new && l->on_beat != NULL)
+		l->on_beat(l->hub_arg, beat, sizeof(beat));
 	if (plan_new && l->on_plan != NULL)
-		l->on_plan(l->plan_arg, l->buf, plan_len);
+		l->on_plan(l->plan_arg, l->sealed, plan_len);
 	for (i = 0; i < nsym && l->on_symptom != NULL; i++)
 		l->on_symptom(l->symptom_arg, l->sym[i].device, &l->sym[i].m);
 	if (retry) {
@@ -662,6 +879,7 @@ int
 link_send(struct link *l, struct stride_msg *m)
 {
 	uint64_t dropped;
+	size_t	 slen = 0;
 	int	 len, rc;
 
 	assert(m->kind == STRIDE_KIND_TELEMETRY ||
@@ -678,9 +896,18 @@ link_send(struct link *l, struct stride_msg *m)
 		    (unsigned)m->seq);
 		return -1;
 	}
+	/* Sealed once: every re-send is these bytes (protocol.md 17). */
+	if (crypto_msg_seal(l->sealed, sizeof(l->sealed), &slen, l->buf,
+	    (size_t)len, m->kind, m->epoch, m->seq, l->runner, l->device,
+	    l->tx) == -1) {
+		log_warnx("link: cannot seal %s %u/%u",
+		    stride_kind_name(m->kind), (unsigned)m->epoch,
+		    (unsigned)m->seq);
+		return -1;
+	}
 	dropped = outbox_dropped(l->ob);
-	if ((rc = outbox_push(l->ob, m->epoch, m->seq, m->kind, l->buf,
-	    (size_t)len)) == -1) {
+	if ((rc = outbox_push(l->ob, m->epoch, m->seq, m->kind, l->sealed,
+	    slen)) == -1) {
 		log_warnx("link: out of memory for %s %u/%u",
 		    stride_kind_name(m->kind), (unsigned)m->epoch,
 		    (unsigned)m->seq);

@@ -4,7 +4,9 @@
  * Wiring only: turn the command line into a struct agent_config (every
  * value checked here, with its range in the message) and hand it to
  * agent_main(). Options may come before or after the command. Exit status:
- * 0 all acknowledged, 1 failure, 2 usage error.
+ * 0 all acknowledged (keygen, enrol: file written), 1 failure, 2 usage
+ * error. --state-dir is required by every command: the device's key, its
+ * trust in the hub, its plan and its epoch live there.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -20,14 +22,17 @@
 #define CMD_RUN		(1 << AGENT_CMD_RUN)
 #define CMD_REPORT	(1 << AGENT_CMD_REPORT)
 #define CMD_EVENT	(1 << AGENT_CMD_EVENT)
-#define CMD_ALL		(CMD_RUN | CMD_REPORT | CMD_EVENT)
+#define CMD_KEYGEN	(1 << AGENT_CMD_KEYGEN)
+#define CMD_ENROL	(1 << AGENT_CMD_ENROL)
+#define CMD_SEND	(CMD_RUN | CMD_REPORT | CMD_EVENT)
+#define CMD_ALL		(CMD_SEND | CMD_KEYGEN | CMD_ENROL)
 
 enum opt {
 	OPT_RUNNER, OPT_DEVICE, OPT_ROLE, OPT_HOST, OPT_PORT, OPT_PREFIX,
 	OPT_STATE_DIR, OPT_BATCH, OPT_SPEED, OPT_ACK_TIMEOUT, OPT_QUIET,
 	OPT_VERBOSE, OPT_SYNTHETIC, OPT_CSV, OPT_DURATION, OPT_PACE,
 	OPT_CADENCE, OPT_HILLS, OPT_SEED, OPT_START_MS, OPT_WHEN, OPT_LEVEL,
-	OPT_SCORE, OPT_FILE, OPT_COUNT
+	OPT_SCORE, OPT_FILE, OPT_PASSFILE, OPT_REPLACE, OPT_COUNT
 };
 
 static const struct {
@@ -35,16 +40,18 @@ static const struct {
 	int		 arg;		/* takes a value */
 	int		 cmds;		/* commands it applies to */
 } opts[OPT_COUNT] = {
+	/* keygen and enrol need only --device: --runner and --role are
+	 * checked if given (a script may pass the same set everywhere). */
 	[OPT_RUNNER] = { "--runner", 1, CMD_ALL },
 	[OPT_DEVICE] = { "--device", 1, CMD_ALL },
 	[OPT_ROLE] = { "--role", 1, CMD_ALL },
-	[OPT_HOST] = { "--host", 1, CMD_ALL },
-	[OPT_PORT] = { "--port", 1, CMD_ALL },
-	[OPT_PREFIX] = { "--prefix", 1, CMD_ALL },
+	[OPT_HOST] = { "--host", 1, CMD_SEND },
+	[OPT_PORT] = { "--port", 1, CMD_SEND },
+	[OPT_PREFIX] = { "--prefix", 1, CMD_SEND },
 	[OPT_STATE_DIR] = { "--state-dir", 1, CMD_ALL },
 	[OPT_BATCH] = { "--batch", 1, CMD_RUN },
 	[OPT_SPEED] = { "--speed", 1, CMD_RUN },
-	[OPT_ACK_TIMEOUT] = { "--ack-timeout-s", 1, CMD_ALL },
+	[OPT_ACK_TIMEOUT] = { "--ack-timeout-s", 1, CMD_SEND },
 	[OPT_QUIET] = { "--quiet", 0, CMD_ALL },
 	[OPT_VERBOSE] = { "--verbose", 0, CMD_ALL },
 	[OPT_SYNTHETIC] = { "--synthetic", 0, CMD_RUN },
@@ -59,13 +66,19 @@ static const struct {
 	[OPT_LEVEL] = { "--level", 1, CMD_REPORT },
 	[OPT_SCORE] = { "--score", 1, CMD_REPORT },
 	[OPT_FILE] = { "--file", 1, CMD_RUN },
+	[OPT_PASSFILE] = { "--passphrase-file", 1, CMD_SEND | CMD_KEYGEN },
+	[OPT_REPLACE] = { "--replace", 0, CMD_KEYGEN | CMD_ENROL },
 };
 
 static const char usage_text[] =
-    "usage: stride-agent --runner R --device D --role footpod|watch\n"
+    "usage: stride-agent --state-dir DIR --device D keygen [--replace]\n"
+    "           [--passphrase-file F]\n"
+    "       stride-agent --state-dir DIR --device D enrol stride-hub-pk1:...\n"
+    "           [--replace]\n"
+    "       stride-agent --state-dir DIR --runner R --device D\n"
+    "           --role footpod|watch [--passphrase-file F]\n"
     "           [--host 127.0.0.1] [--port 1883] [--prefix stridehub]\n"
-    "           [--state-dir DIR] [--ack-timeout-s 10] [--quiet] [--verbose]\n"
-    "           command ...\n"
+    "           [--ack-timeout-s 10] [--quiet] [--verbose] command ...\n"
     "  run --synthetic [--duration-s 1800] [--pace-s-per-km 330]\n"
     "      [--cadence 170] [--hills 2] [--seed 1] [--start-ms T]\n"
     "      [--batch 5] [--speed 1]\n"
@@ -169,9 +182,14 @@ main(int argc, char *argv[])
 		c.cmd = AGENT_CMD_REPORT;
 	else if (strcmp(pos[0], "event") == 0)
 		c.cmd = AGENT_CMD_EVENT;
+	else if (strcmp(pos[0], "keygen") == 0)
+		c.cmd = AGENT_CMD_KEYGEN;
+	else if (strcmp(pos[0], "enrol") == 0)
+		c.cmd = AGENT_CMD_ENROL;
 	else
 		usage("unknown command %s", pos[0]);
-	if (npos > (c.cmd == AGENT_CMD_EVENT ? 2 : 1))
+	if (npos > (c.cmd == AGENT_CMD_EVENT || c.cmd == AGENT_CMD_ENROL ?
+	    2 : 1))
 		usage("unexpected argument %s", pos[npos - 1]);
 	for (k = 0; k < OPT_COUNT; k++)
 		if (given[k] && !(opts[k].cmds & (1 << c.cmd)))
@@ -179,13 +197,37 @@ main(int argc, char *argv[])
 			    opts[k].name);
 
 	/* Common. */
-	if (!given[OPT_RUNNER] || !given[OPT_DEVICE] || !given[OPT_ROLE])
-		usage("--runner, --device and --role are required");
-	c.runner = parse_id("--runner", val[OPT_RUNNER]);
+	if (!given[OPT_STATE_DIR] || val[OPT_STATE_DIR][0] == '\0')
+		usage("--state-dir DIR is required: the device's key, trust, "
+		    "plan and epoch live there");
+	c.state_dir = val[OPT_STATE_DIR];
+	if (!given[OPT_DEVICE])
+		usage("--device is required");
 	c.device = parse_id("--device", val[OPT_DEVICE]);
-	c.role = stride_role_parse(val[OPT_ROLE]);
-	if (c.role != STRIDE_ROLE_FOOTPOD && c.role != STRIDE_ROLE_WATCH)
-		usage("--role: want footpod or watch, not %s", val[OPT_ROLE]);
+	if (given[OPT_RUNNER])
+		c.runner = parse_id("--runner", val[OPT_RUNNER]);
+	if (given[OPT_ROLE]) {
+		c.role = stride_role_parse(val[OPT_ROLE]);
+		if (c.role != STRIDE_ROLE_FOOTPOD &&
+		    c.role != STRIDE_ROLE_WATCH)
+			usage("--role: want footpod or watch, not %s",
+			    val[OPT_ROLE]);
+	}
+	c.passphrase_file = val[OPT_PASSFILE];
+	c.replace = given[OPT_REPLACE];
+	c.quiet = given[OPT_QUIET];
+	log_init("stride-agent", given[OPT_VERBOSE]);
+	if (c.cmd == AGENT_CMD_KEYGEN)
+		return agent_main(&c);
+	if (c.cmd == AGENT_CMD_ENROL) {
+		if (npos < 2)
+			usage("enrol: want the hub's key, stride-hub-pk1:... "
+			    "(from `stridehub device add`)");
+		c.hub_key = pos[1];
+		return agent_main(&c);
+	}
+	if (!given[OPT_RUNNER] || !given[OPT_ROLE])
+		usage("--runner, --device and --role are required");
 	c.host = given[OPT_HOST] ? val[OPT_HOST] : "127.0.0.1";
 	if (c.host[0] == '\0' || strlen(c.host) > 253)
 		usage("--host: want a host name or address");
@@ -194,12 +236,9 @@ main(int argc, char *argv[])
 	c.prefix = given[OPT_PREFIX] ? val[OPT_PREFIX] : STRIDE_PREFIX_DEFAULT;
 	if (!topic_prefix_valid(c.prefix))
 		usage("--prefix %s: not a usable topic prefix", c.prefix);
-	c.state_dir = val[OPT_STATE_DIR];
 	c.ack_timeout_s = given[OPT_ACK_TIMEOUT] ? (int)parse_int(
 	    "--ack-timeout-s", val[OPT_ACK_TIMEOUT], 0, 3600) :
 	    AGENT_ACK_TIMEOUT_S;
-	c.quiet = given[OPT_QUIET];
-	log_init("stride-agent", given[OPT_VERBOSE]);
 
 	switch (c.cmd) {
 	case AGENT_CMD_RUN:
@@ -263,6 +302,9 @@ main(int argc, char *argv[])
 		c.score = given[OPT_SCORE] ? (int)parse_int("--score",
 		    val[OPT_SCORE], 0, STRIDE_SCORE_MAX) : -1;
 		break;
+	case AGENT_CMD_KEYGEN:
+	case AGENT_CMD_ENROL:
+		break;		/* returned above */
 	case AGENT_CMD_EVENT:
 		if (npos < 2)
 			usage("event: want start, stop or lap");

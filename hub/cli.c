@@ -16,6 +16,7 @@
  * checked before the exit status is decided. Single-threaded.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -34,6 +35,7 @@
 #include "cli.h"
 #include "config.h"
 #include "fuse.h"
+#include "hubkey.h"
 #include "import.h"
 #include "rules.h"
 #include "store.h"
@@ -45,11 +47,15 @@
 #define CLI_BUF		80	/* room for any time, duration or pace we print */
 #define CLI_PATH_MAX	(CONFIG_PATH_MAX + 16)	/* a key dir and a file name */
 #define CLI_PASS_MAX	1024	/* bytes of a passphrase file read */
-#define CLI_HUB_KEY_FILE "hub.key"	/* in the key directory */
+#define CLI_HUB_KEY_FILE HUBKEY_FILE	/* in the key directory */
+#define CLI_ENROL_FILE_MAX (64 * 1024 * 1024)	/* bytes of a --from file */
+#define CLI_ENROL_LINE_MAX 256	/* bytes of one of its lines */
 
 enum {
 	CLI_NOSTORE = 1 << 0,	/* runs without opening the store */
-	CLI_WRITE = 1 << 1	/* opens the store read-write */
+	CLI_WRITE = 1 << 1,	/* opens the store read-write */
+	CLI_CREATE = 1 << 2	/* and may create it: enrolment comes
+				   before the hub's first start */
 };
 
 struct cli_cmd;
@@ -85,6 +91,7 @@ static int	cli_profile(struct cli *, int, char **);
 static int	cli_import(struct cli *, int, char **);
 static int	cli_key_init(struct cli *, int, char **);
 static int	cli_key_show(struct cli *, int, char **);
+static int	cli_key_rotate(struct cli *, int, char **);
 static int	cli_device_add(struct cli *, int, char **);
 static int	cli_device_revoke(struct cli *, int, char **);
 static int	cli_device_keys(struct cli *, int, char **);
@@ -119,9 +126,13 @@ static const struct cli_cmd cli_cmds[] = {
 	    CLI_NOSTORE, cli_key_init },
 	{ "key show", 0, 0, "", "the hub's public key and fingerprints",
 	    CLI_NOSTORE, cli_key_show },
-	{ "device add", 3, 4, "<runner> <device> <stride-dev-pk1:...> "
-	    "[--replace]", "enrol a device's public key",
-	    CLI_WRITE, cli_device_add },
+	{ "key rotate", 0, 2, "[--passphrase-file F]",
+	    "replace the hub's signing key (devices follow)",
+	    CLI_WRITE, cli_key_rotate },
+	{ "device add", 2, 4, "<runner> <device> <stride-dev-pk1:...> "
+	    "[--replace] | --from FILE [--replace]",
+	    "enrol a device's public key (or a file of them)",
+	    CLI_WRITE | CLI_CREATE, cli_device_add },
 	{ "device revoke", 2, 2, "<runner> <device>",
 	    "revoke a device's key", CLI_WRITE, cli_device_revoke },
 	{ "device keys", 0, 1, "[runner]",
@@ -1296,24 +1307,13 @@ cli_hub_public_load(const struct cli *c, uint8_t sign_pk[CRYPTO_SIGN_PK_BYTES],
 static int
 cli_passphrase(const char *path, char *pass, size_t cap)
 {
-	const char	*why = NULL;
-	size_t		 len = 0, n;
+	const char *why = "cannot read";
 
-	if (keyfile_read_private(pass, cap - 1, &len, path, &why) == -1) {
+	if (keyfile_read_passphrase(pass, cap, path, &why) == -1) {
 		fprintf(stderr, "stridehub: passphrase file %s: %s\n", path,
-		    why != NULL ? why : "cannot read");
+		    why);
 		return -1;
 	}
-	pass[len] = '\0';
-	for (n = 0; n < len && pass[n] != '\n' && pass[n] != '\r'; n++)
-		;
-	if (n == 0 || memchr(pass, '\0', n) != NULL) {
-		crypto_wipe(pass, cap);
-		fprintf(stderr, "stridehub: passphrase file %s: the first "
-		    "line is empty or not text\n", path);
-		return -1;
-	}
-	crypto_wipe(pass + n, len - n);
 	return 0;
 }
 
@@ -1393,6 +1393,158 @@ cli_key_show(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+/*
+ * key rotate [--passphrase-file F]: a new signing key announced by the
+ * old and the new (docs/protocol.md section 21), in three steps
+ * (hub/hubkey.h): write hub.key.next, record the announcement in the
+ * store, rename it over hub.key. The running hub follows within a second
+ * (publishes the chain, re-seals every plan); a hub that was stopped
+ * finishes an interrupted rotation when it starts. The new key file is
+ * protected iff the current one is, with the same passphrase.
+ */
+static int
+cli_key_rotate(struct cli *c, int argc, char **argv)
+{
+	struct crypto_hub_identity	 cur, nx;
+	struct store_rotation		 rot, last;
+	uint8_t				 spk[CRYPTO_SIGN_PK_BYTES];
+	uint8_t				 kpk[CRYPTO_KX_PK_BYTES];
+	const char			*passfile = NULL, *why = NULL;
+	char				 path[CLI_PATH_MAX];
+	char				 next[CLI_PATH_MAX + 8];
+	char				 pass[CLI_PASS_MAX], err[512];
+	char				 fp[CRYPTO_FP_TEXT_MAX];
+	int64_t				 id = 0;
+	int				 i, rc = CLI_FAIL, protect = 0, made = 0;
+	int				 k;
+
+	memset(&cur, 0, sizeof(cur));
+	memset(&nx, 0, sizeof(nx));
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--passphrase-file") == 0 &&
+		    i + 1 < argc && passfile == NULL)
+			passfile = argv[++i];
+		else
+			return cli_bad(c, "unexpected argument", argv[i]);
+	}
+	if (cli_hub_key_path(c, path, sizeof(path)) == -1)
+		return CLI_FAIL;
+	k = snprintf(next, sizeof(next), "%s/%s", c->key_dir,
+	    HUBKEY_FILE_NEXT);
+	if (k < 0 || (size_t)k >= sizeof(next))
+		return CLI_FAIL;
+	if (access(path, F_OK) == -1 && errno == ENOENT) {
+		fprintf(stderr, "stridehub: no hub key in %s: run `stridehub "
+		    "key init` first\n", c->key_dir);
+		return CLI_FAIL;
+	}
+	/* A rotation recorded but not renamed: finish it. One not recorded
+	 * may be another `key rotate` running now: never removed here. */
+	if (hubkey_recover(c->key_dir, c->st, 0, err, sizeof(err)) == -1) {
+		fprintf(stderr, "stridehub: %s\n", err);
+		return CLI_FAIL;
+	}
+	if (access(next, F_OK) == 0) {
+		fprintf(stderr, "stridehub: %s exists: another `key rotate` "
+		    "is running, or one stopped before it was recorded (the "
+		    "hub removes it when it starts; or remove it yourself)\n",
+		    next);
+		return CLI_FAIL;
+	}
+	if (passfile != NULL && cli_passphrase(passfile, pass,
+	    sizeof(pass)) == -1)
+		goto done;
+	switch (keyfile_load_hub(&cur, path, NULL, &why)) {
+	case KEYFILE_OK:
+		break;
+	case KEYFILE_NEED_PASSPHRASE:
+		if (passfile == NULL) {
+			fprintf(stderr, "stridehub: %s is protected by a "
+			    "passphrase: give --passphrase-file\n", path);
+			goto done;
+		}
+		protect = 1;
+		if (keyfile_load_hub(&cur, path, pass, &why) == KEYFILE_OK)
+			break;
+		/* FALLTHROUGH */
+	default:
+		fprintf(stderr, "stridehub: %s: %s\n", path,
+		    why != NULL ? why : "cannot load");
+		goto done;
+	}
+	/* The store's newest rotation must have made this key. */
+	switch (store_rotation_last(c->st, &last)) {
+	case 0:
+		if (memcmp(last.sign_pk, cur.sign_pk, sizeof(spk)) != 0) {
+			crypto_fp_text(fp, last.sign_pk);
+			fprintf(stderr, "stridehub: %s is not the hub's current "
+			    "key: the store's newest rotation made %s\n", path,
+			    fp);
+			goto done;
+		}
+		break;
+	case 1:
+		break;
+	default:
+		goto done;
+	}
+	memset(&rot, 0, sizeof(rot));
+	rot.issued_ms = clock_now_ms();
+	if (crypto_hub_new_signing_key(&nx, &cur) == -1 ||
+	    crypto_rot_sign(rot.ann, rot.issued_ms, &cur, &nx) == -1) {
+		fprintf(stderr, "stridehub: cannot make keys (libsodium)\n");
+		goto done;
+	}
+	memcpy(rot.old_key_id, cur.key_id, sizeof(rot.old_key_id));
+	memcpy(rot.sign_pk, nx.sign_pk, sizeof(rot.sign_pk));
+	memcpy(rot.kx_pk, nx.kx_pk, sizeof(rot.kx_pk));
+
+	/* 1: the new key, beside the old one. */
+	if (keyfile_save_hub(next, &nx, protect ? pass : NULL,
+	    CRYPTO_KDF_MODERATE, 0, &why) == -1) {
+		fprintf(stderr, "stridehub: %s: %s\n", next,
+		    why != NULL ? why : strerror(errno));
+		goto done;
+	}
+	made = 1;
+	/* 2: the announcement: from here on the new key is the hub's. */
+	if (store_begin(c->st) == -1)
+		goto done;
+	if (store_rotation_put(c->st, &rot, &id) == -1 ||
+	    store_commit(c->st) == -1) {
+		store_rollback(c->st);
+		goto done;
+	}
+	made = 0;
+	/* 3: in place. If the hub got there first, so much the better. */
+	if (rename(next, path) == -1) {
+		if (errno != ENOENT || keyfile_public_hub(spk, kpk, path,
+		    &why) == -1 || memcmp(spk, nx.sign_pk, sizeof(spk)) != 0) {
+			fprintf(stderr, "stridehub: rotation %lld is recorded, "
+			    "but rename %s: %s; the hub finishes it when it "
+			    "starts\n", (long long)id, next, strerror(errno));
+			goto done;
+		}
+	}
+	(void)keyfile_sync_dir(path);
+	fprintf(c->out, "file %s\n", path);
+	fprintf(c->out, "rotation %lld\n", (long long)id);
+	fprintf(c->out, "passphrase %s\n", protect ? "yes" : "no");
+	crypto_fp_text(fp, cur.sign_pk);
+	fprintf(c->out, "old_sign_fp %s\n", fp);
+	crypto_fp_text(fp, nx.sign_pk);
+	fprintf(c->out, "new_sign_fp %s\n", fp);
+	cli_hub_public(c->out, nx.sign_pk, nx.kx_pk);
+	rc = CLI_OK;
+done:
+	if (made)
+		(void)unlink(next);	/* never recorded: never the key */
+	crypto_wipe(&cur, sizeof(cur));
+	crypto_wipe(&nx, sizeof(nx));
+	crypto_wipe(pass, sizeof(pass));
+	return rc;
+}
+
 /* A runner or device id argument: CLI_OK or a usage error. */
 static int
 cli_id_arg(const struct cli *c, const char *what, const char *s)
@@ -1402,28 +1554,211 @@ cli_id_arg(const struct cli *c, const char *what, const char *s)
 	return CLI_OK;
 }
 
+/*
+ * Enrol pk for runner/device inside the open transaction, as `device add`
+ * says (cli.h). where prefixes what is said on stderr ("" or "FILE:N: ").
+ * 0 with *status, or -1 (said; the caller rolls back).
+ */
 static int
-cli_device_add(struct cli *c, int argc, char **argv)
+cli_enrol_one(struct cli *c, const char *where, const char *runner,
+    const char *device, const uint8_t pk[CRYPTO_KX_PK_BYTES], int replace,
+    const char **status)
 {
 	struct store_device	 d;
 	struct store_device_key	 cur, other;
-	uint8_t			 pk[CRYPTO_KX_PK_BYTES], fp[CRYPTO_FP_BYTES];
+	uint8_t			 fp[CRYPTO_FP_BYTES];
+	char			 fpt[CRYPTO_FP_TEXT_MAX];
+	int64_t			 runner_id;
+	int			 has;
+
+	crypto_fp(fp, pk);
+	if (store_runner_get(c->st, runner, 1, &runner_id) != 0 ||
+	    store_device_get(c->st, runner_id, runner, device, 1, &d) != 0)
+		return -1;
+	if ((has = store_device_key_active(c->st, d.id, &cur)) == -1)
+		return -1;
+	if (has == 0 && memcmp(cur.fp, fp, sizeof(fp)) == 0) {
+		*status = "unchanged";	/* the same key again: nothing to do */
+		return 0;
+	}
+	switch (store_device_key_by_fp(c->st, fp, &other)) {
+	case 0:
+		fprintf(stderr, "stridehub: %sthis key was enrolled for %s/%s "
+		    "before (%s): a key is enrolled once; make a new one on "
+		    "the device\n", where, other.runner, other.device,
+		    other.state == STORE_KEY_REVOKED ? "revoked" : "active");
+		return -1;
+	case 1:
+		break;
+	default:
+		return -1;
+	}
+	if (has == 0 && !replace) {
+		crypto_fp_text(fpt, cur.pk);
+		fprintf(stderr, "stridehub: %s%s/%s already has an active key "
+		    "(%s): `device revoke` it first, or add the new one with "
+		    "--replace\n", where, runner, device, fpt);
+		return -1;
+	}
+	if (store_device_key_put(c->st, d.id, pk, fp, clock_now_ms()) == -1)
+		return -1;
+	*status = has == 0 ? "replaced" : "added";
+	return 0;
+}
+
+/* Counts of a `device add --from` file. */
+struct cli_enrol_counts {
+	size_t	devices, added, replaced, unchanged;
+};
+
+/*
+ * One line of a --from file: blank, a comment, or "<runner> <device>
+ * <stride-dev-pk1:...>" separated by spaces or tabs. 0 (done or nothing
+ * to do), or -1 (said on stderr with where).
+ */
+static int
+cli_enrol_line(struct cli *c, const char *where, char *line, int replace,
+    struct cli_enrol_counts *n)
+{
+	uint8_t		 pk[CRYPTO_KX_PK_BYTES];
+	char		*f[4], *p = line, *save = NULL;
+	const char	*why = NULL, *status;
+	int		 k = 0;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	for (p = strtok_r(p, " \t", &save); p != NULL && k < 4;
+	    p = strtok_r(NULL, " \t", &save))
+		f[k++] = p;
+	if (k != 3) {
+		fprintf(stderr, "stridehub: %sexpected <runner> <device> "
+		    "<stride-dev-pk1:...>\n", where);
+		return -1;
+	}
+	if (!stride_id_valid(f[0], strnlen(f[0], STRIDE_ID_MAX + 1)) ||
+	    !stride_id_valid(f[1], strnlen(f[1], STRIDE_ID_MAX + 1))) {
+		fprintf(stderr, "stridehub: %sinvalid %s id\n", where,
+		    !stride_id_valid(f[0], strnlen(f[0], STRIDE_ID_MAX + 1)) ?
+		    "runner" : "device");
+		return -1;
+	}
+	if (keyfile_dev_pk_parse(pk, f[2], &why) == -1) {
+		fprintf(stderr, "stridehub: %sdevice key: %s\n", where,
+		    why != NULL ? why : "invalid");
+		return -1;
+	}
+	if (cli_enrol_one(c, where, f[0], f[1], pk, replace, &status) == -1)
+		return -1;
+	n->devices++;
+	if (strcmp(status, "added") == 0)
+		n->added++;
+	else if (strcmp(status, "replaced") == 0)
+		n->replaced++;
+	else
+		n->unchanged++;
+	return 0;
+}
+
+/* device add --from FILE [--replace]: every line in one transaction; the
+ * first bad line refuses the whole file (cli.h). */
+static int
+cli_device_add_file(struct cli *c, const char *file, int replace)
+{
+	struct cli_enrol_counts	 n;
+	struct stat		 sb;
 	uint8_t			 sign_pk[CRYPTO_SIGN_PK_BYTES];
 	uint8_t			 kx_pk[CRYPTO_KX_PK_BYTES];
-	const char		*pos[3], *why = NULL, *status;
+	char			 path[CLI_PATH_MAX], where[CLI_PATH_MAX + 32];
+	char			*line = NULL;
+	size_t			 cap = 0, lineno = 0;
+	ssize_t			 len;
+	FILE			*f;
+	int			 rc;
+
+	if ((rc = cli_hub_public_load(c, sign_pk, kx_pk, path,
+	    sizeof(path))) != CLI_OK)
+		return rc;
+	if ((f = fopen(file, "r")) == NULL) {
+		fprintf(stderr, "stridehub: %s: %s\n", file, strerror(errno));
+		return CLI_FAIL;
+	}
+	if (fstat(fileno(f), &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size > CLI_ENROL_FILE_MAX) {
+		fprintf(stderr, "stridehub: %s: not a regular file of at most "
+		    "%d bytes\n", file, CLI_ENROL_FILE_MAX);
+		fclose(f);
+		return CLI_FAIL;
+	}
+	memset(&n, 0, sizeof(n));
+	rc = CLI_FAIL;
+	if (store_begin(c->st) == -1)
+		goto out;
+	while ((len = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%zu: ", file, lineno);
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		if (len > CLI_ENROL_LINE_MAX ||
+		    memchr(line, '\0', (size_t)len) != NULL) {
+			fprintf(stderr, "stridehub: %sline too long or not "
+			    "text\n", where);
+			goto fail;
+		}
+		if (cli_enrol_line(c, where, line, replace, &n) == -1)
+			goto fail;
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "stridehub: %s: read error\n", file);
+		goto fail;
+	}
+	if (store_commit(c->st) == -1)
+		goto fail;
+	fprintf(c->out, "file %s\n", file);
+	fprintf(c->out, "devices %zu\n", n.devices);
+	fprintf(c->out, "added %zu\n", n.added);
+	fprintf(c->out, "replaced %zu\n", n.replaced);
+	fprintf(c->out, "unchanged %zu\n", n.unchanged);
+	fprintf(c->out, "prefix %s\n", c->prefix);
+	cli_hub_public(c->out, sign_pk, kx_pk);
+	rc = CLI_OK;
+	goto out;
+fail:
+	store_rollback(c->st);
+	fprintf(stderr, "stridehub: %s: nothing enrolled\n", file);
+out:
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+static int
+cli_device_add(struct cli *c, int argc, char **argv)
+{
+	uint8_t			 pk[CRYPTO_KX_PK_BYTES];
+	uint8_t			 sign_pk[CRYPTO_SIGN_PK_BYTES];
+	uint8_t			 kx_pk[CRYPTO_KX_PK_BYTES];
+	const char		*pos[3], *why = NULL, *status, *from = NULL;
 	char			 path[CLI_PATH_MAX], fpt[CRYPTO_FP_TEXT_MAX];
 	char			 text[KEYFILE_DEV_PK_TEXT_MAX];
-	int64_t			 runner_id, now;
-	int			 i, np = 0, replace = 0, rc, has;
+	int			 i, np = 0, replace = 0, rc;
 
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--replace") == 0 && !replace)
 			replace = 1;
-		else if (np < 3 && argv[i][0] != '-')
+		else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc &&
+		    from == NULL && np == 0)
+			from = argv[++i];
+		else if (np < 3 && argv[i][0] != '-' && from == NULL)
 			pos[np++] = argv[i];
 		else
 			return cli_bad(c, "unexpected argument", argv[i]);
 	}
+	if (from != NULL)
+		return cli_device_add_file(c, from, replace);
 	if (np != 3)
 		return cli_bad(c, "missing argument", "<runner> <device> "
 		    "<stride-dev-pk1:...>");
@@ -1441,48 +1776,14 @@ cli_device_add(struct cli *c, int argc, char **argv)
 	if ((rc = cli_hub_public_load(c, sign_pk, kx_pk, path,
 	    sizeof(path))) != CLI_OK)
 		return rc;
-	crypto_fp(fp, pk);
 
 	if (store_begin(c->st) == -1)
 		return CLI_FAIL;
-	rc = CLI_FAIL;
-	if (store_runner_get(c->st, pos[0], 1, &runner_id) != 0 ||
-	    store_device_get(c->st, runner_id, pos[0], pos[1], 1, &d) != 0)
-		goto fail;
-	if ((has = store_device_key_active(c->st, d.id, &cur)) == -1)
-		goto fail;
-	if (has == 0 && memcmp(cur.fp, fp, sizeof(fp)) == 0)
-		status = "unchanged";	/* the same key again: nothing to do */
-	else {
-		switch (store_device_key_by_fp(c->st, fp, &other)) {
-		case 0:
-			fprintf(stderr, "stridehub: this key was enrolled "
-			    "for %s/%s before (%s): a key is enrolled once; "
-			    "make a new one on the device\n", other.runner,
-			    other.device, other.state == STORE_KEY_REVOKED ?
-			    "revoked" : "active");
-			goto fail;
-		case 1:
-			break;
-		default:
-			goto fail;
-		}
-		if (has == 0 && !replace) {
-			crypto_fp_text(fpt, cur.pk);
-			fprintf(stderr, "stridehub: %s/%s already has an "
-			    "active key (%s): `device revoke` it first, or add "
-			    "the new one with --replace\n", pos[0], pos[1],
-			    fpt);
-			goto fail;
-		}
-		now = clock_now_ms();
-		if (store_device_key_put(c->st, d.id, pk, fp, now) == -1)
-			goto fail;
-		status = has == 0 ? "replaced" : "added";
+	if (cli_enrol_one(c, "", pos[0], pos[1], pk, replace, &status) ==
+	    -1 || store_commit(c->st) == -1) {
+		store_rollback(c->st);
+		return CLI_FAIL;
 	}
-	if (store_commit(c->st) == -1)
-		goto fail;
-
 	(void)keyfile_dev_pk_format(text, sizeof(text), pk);
 	crypto_fp_text(fpt, pk);
 	fprintf(c->out, "status %s\n", status);
@@ -1494,9 +1795,6 @@ cli_device_add(struct cli *c, int argc, char **argv)
 	fprintf(c->out, "device_fp %s\n", fpt);
 	cli_hub_public(c->out, sign_pk, kx_pk);
 	return CLI_OK;
-fail:
-	store_rollback(c->st);
-	return rc;
 }
 
 static int
@@ -1723,10 +2021,14 @@ cli_run(const struct cli_opts *o, int argc, char **argv)
 			return CLI_USAGE;
 		}
 		/* A read-write open would create a missing file: a typo in
-		 * -f must not make an empty store. */
+		 * -f must not make an empty store, except for the command
+		 * that comes first in a new installation (said aloud). */
 		if ((cmd->flags & CLI_WRITE) && access(db_path, F_OK) == -1) {
-			log_warn("store: %s", db_path);
-			return CLI_FAIL;
+			if (errno != ENOENT || !(cmd->flags & CLI_CREATE)) {
+				log_warn("store: %s", db_path);
+				return CLI_FAIL;
+			}
+			log_info("store: creating %s", db_path);
 		}
 		c.st = store_open(db_path, (cmd->flags & CLI_WRITE) == 0, err,
 		    sizeof(err));

@@ -3,8 +3,8 @@
  *
  * Each command opens its own store handle (WAL: it reads the last committed
  * state while the hub writes), read-only except for `report` and `profile`,
- * which write one row, `device add`, `device revoke` and `runner delete`,
- * one short transaction, and `import`, one short transaction per file (all of these
+ * which write one row, `device add`, `device revoke`, `key rotate` and
+ * `runner delete`, one short transaction, and `import`, one short transaction per file (all of these
  * refuse a store file that does not exist), and prints to stdout. `key
  * init`, `key show` and `help` do not open the store.
  * Commands are rows of one table in cli.c ({name, min args, max args,
@@ -73,6 +73,23 @@
  *   added|replaced|unchanged", "runner R", "device D", "prefix P", "topic
  *   P/v1/R/D", "device_key stride-dev-pk1:...", "device_fp FP", then the
  *   hub lines: what the device needs, and what the owner compares on it.
+ *   `device add --from FILE [--replace]`: many devices at once (e.g.
+ *   10,000 for a benchmark): FILE has one "<runner> <device>
+ *   <stride-dev-pk1:...>" per line (spaces or tabs between; blank lines
+ *   and lines starting with '#' skipped; lines of at most 256 bytes), each
+ *   enrolled as above, all in one transaction: the first bad line (its
+ *   number on stderr as "FILE:N: reason") refuses the whole file, nothing
+ *   is enrolled, exit 1. Prints "file FILE", "devices N", "added N",
+ *   "replaced N", "unchanged N", "prefix P", then the hub lines.
+ *   `key rotate [--passphrase-file F]` (hub/hubkey.h): a new signing key,
+ *   announced signed by the old and the new, written as hub.key.next,
+ *   recorded in the store, renamed over hub.key; the running hub follows
+ *   within a second. The new key file has the current one's protection
+ *   (F is needed if it has a passphrase). Refused (exit 1) if hub.key is
+ *   not the store's newest key or a hub.key.next is left over. Prints
+ *   "file PATH", "rotation ID", "passphrase yes|no", "old_sign_fp FP",
+ *   "new_sign_fp FP", then the hub lines of the new key (devices need
+ *   nothing: they follow the announcement).
  *   `device revoke <runner> <device>`: "runner", "device", "device_fp",
  *   "added TIME", "revoked TIME"; exit 1 if there is no active key.
  *   `device keys [runner]`: a table RUNNER DEVICE FINGERPRINT STATE ADDED

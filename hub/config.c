@@ -35,6 +35,11 @@ static const struct config_key config_keys[] = {
 	{ "password_file",	CT_STR,	  S(password_file),	0, 0 },
 	{ "db",			CT_STR,	  S(db_path),		0, 0 },
 	{ "key_dir",		CT_STR,	  S(key_dir),		0, 0 },
+	{ "key_passphrase_file", CT_STR,  S(key_passphrase_file), 0, 0 },
+	{ "heartbeat_ms",	CT_MS,	  N(heartbeat_ms),
+	    CONFIG_HEARTBEAT_MS_MIN, CONFIG_HEARTBEAT_MS_MAX },
+	{ "plan_ttl_h",		CT_INT,	  N(plan_ttl_h),
+	    CONFIG_PLAN_TTL_H_MIN, CONFIG_PLAN_TTL_H_MAX },
 	{ "idle_timeout_ms",	CT_MS,	  N(idle_ms),		1000, 86400000 },
 	{ "stop_grace_ms",	CT_MS,	  N(grace_ms),		0, 600000 },
 	{ "ack_interval_ms",	CT_MS,	  N(ack_interval_ms),	0, 60000 },
@@ -61,6 +66,8 @@ config_defaults(struct hub_config *c)
 	c->idle_ms = 300000;
 	c->grace_ms = 10000;
 	c->ack_interval_ms = 1000;
+	c->heartbeat_ms = 60000;
+	c->plan_ttl_h = 168;
 	c->queue_bytes = 32u << 20;
 	c->ha = 1;
 	snprintf(c->ha_discovery_prefix, sizeof(c->ha_discovery_prefix), "%s",
@@ -246,6 +253,20 @@ config_check(const struct hub_config *c)
 	}
 	if (c->db_path[0] == '\0') {
 		log_warnx("config: db is empty");
+		return -1;
+	}
+	/* The ranges again: the struct may have been filled without
+	 * config_set (tests, embedding). */
+	if (c->heartbeat_ms < CONFIG_HEARTBEAT_MS_MIN ||
+	    c->heartbeat_ms > CONFIG_HEARTBEAT_MS_MAX) {
+		log_warnx("config: heartbeat_ms must be %d..%d",
+		    CONFIG_HEARTBEAT_MS_MIN, CONFIG_HEARTBEAT_MS_MAX);
+		return -1;
+	}
+	if (c->plan_ttl_h < CONFIG_PLAN_TTL_H_MIN ||
+	    c->plan_ttl_h > CONFIG_PLAN_TTL_H_MAX) {
+		log_warnx("config: plan_ttl_h must be %d..%d",
+		    CONFIG_PLAN_TTL_H_MIN, CONFIG_PLAN_TTL_H_MAX);
 		return -1;
 	}
 	if (c->ha) {

@@ -13,6 +13,11 @@
 #define CONFIG_PATH_MAX	512
 #define CONFIG_HOST_MAX	255
 
+#define CONFIG_HEARTBEAT_MS_MIN	1000
+#define CONFIG_HEARTBEAT_MS_MAX	300000	/* devices warn after 10 min without one */
+#define CONFIG_PLAN_TTL_H_MIN	1
+#define CONFIG_PLAN_TTL_H_MAX	8760	/* a year */
+
 struct hub_config {
 	char	host[CONFIG_HOST_MAX + 1];	/* broker address: 127.0.0.1 */
 	int	port;				/* 1883 */
@@ -24,6 +29,12 @@ struct hub_config {
 	char	db_path[CONFIG_PATH_MAX];	/* SQLite file: stridehub.db */
 	char	key_dir[CONFIG_PATH_MAX];	/* "": the db's directory + "/keys"
 						   (config_key_dir) */
+	/* Issue 4: the hub identity's passphrase, the first line of a file
+	 * only its owner may read ("" for an unprotected hub.key); the
+	 * signed heartbeat's period; how long a sealed plan is valid. */
+	char	key_passphrase_file[CONFIG_PATH_MAX];	/* "" */
+	int64_t	heartbeat_ms;			/* 60000 (1000..3600000) */
+	int	plan_ttl_h;			/* 168 = 7 days (1..8760) */
 	int64_t	idle_ms;			/* session idle timeout: 300000 */
 	int64_t	grace_ms;			/* late data after stop: 10000 */
 	int64_t	ack_interval_ms;		/* at most one ack per device per: 1000 */

@@ -17,9 +17,27 @@
  * deletes the runner's rows in one transaction and forgets the runner and
  * its devices here. A failed publish or store call leaves the request
  * pending for the next tick; with no publisher (shutting down) it waits
- * for the next start. Data arriving later under the same name makes a
- * new runner, like any unknown one; a status message alone does not
- * (a retained one may still be on its way when the topic is cleared).
+ * for the next start. The runner's device keys go with its rows, so
+ * nothing it sends later is accepted; only a new enrolment (`stridehub
+ * device add`) brings the name back, as a new runner.
+ *
+ * Device keys (issue 4, docs/protocol.md sections 17-18): a device is accepted
+ * only while it has an ACTIVE key in the store. At start (hub_set_keys)
+ * every active key is read and the device's session keys derived once
+ * (crypto_session_hub, an X25519: ~50 us), so the hot path is one table
+ * lookup and one AEAD open (~1 us), no allocation, no SQLite. A device
+ * enrolled after the start is found on its first message by a store
+ * lookup; a name looked up and refused goes into a negative cache
+ * (h->unknown, bounded) so a flood of unknown topics costs SQLite once
+ * per name, not per message. The tick looks at store_data_version at most
+ * once a second: when another connection (the CLI) wrote, every key is
+ * read again (a revoked or replaced key stops opening anything at once)
+ * and the negative cache is emptied. A device whose key was revoked has
+ * its retained ack and plan topics emptied (logged once).
+ *
+ * Relays: a symptom with when=during, once its batch commits, is sealed
+ * (kind relay, the sender's epoch/seq in the header) to each other keyed
+ * device of the runner, QoS 0, not retained: a best-effort heads-up.
  *
  * Home Assistant is hubha.c's (its design notes say when HA hears what);
  * this file marks the work (hubha_due) where it learns of it and calls in
@@ -35,6 +53,7 @@
 #include "ha.h"
 #include "hub.h"
 #include "hub_priv.h"
+#include "hubkey.h"
 #include "plan.h"
 #include "queue.h"
 #include "session.h"
@@ -53,10 +72,18 @@
 #define HUB_BATCH_MAX		8192	/* messages in one batch at most */
 #define HUB_DELETIONS_MAX	8	/* deletion requests done per tick */
 #define HUB_DEVICES_MAX		1024	/* of a runner being deleted */
+#define HUB_KEYS_POLL_MS	1000	/* store_data_version at most this often */
+#define HUB_UNKNOWN_MAX		4096	/* names in the negative cache */
+
+/* Drop reasons of our own (hub_rate keys on the pointer). */
+static const char hub_why_unknown[] = "unknown or revoked device";
+static const char hub_why_mismatch[] = "sealed header does not match message";
+static const char hub_why_lookup[] = "device key lookup failed";
 
 static int	hub_finalize(struct hub *, struct runner *, int64_t id);
 static int	hub_reload(struct hub *);
 static int	hub_batch_end(struct hub *, int64_t now_ms);
+static int	hub_keys_load(struct hub *);
 
 struct log_rate *
 hub_rate(struct hub *h, const char *why)
@@ -122,35 +149,237 @@ hub_device_add(struct hub *h, const struct store_device *sd, struct runner *r)
 	return d;
 }
 
-/*
- * The device a topic names, created on first sight. (Issue 4 replaces this
- * with enrolment: only devices paired through the CLI will be accepted.)
- */
-static struct device *
-hub_device(struct hub *h, const struct stride_topic *t)
-{
-	struct store_device	 sd;
-	struct runner		*r;
-	struct device		*d;
-	char			 key[2 * STRIDE_ID_MAX + 2];
-	int64_t			 rid;
+/* Device keys (top of file). */
 
-	hub_device_key(key, sizeof(key), t->runner, t->device);
-	if ((d = table_get(h->devices, key)) != NULL)
-		return d;
-	if (store_runner_get(h->st, t->runner, 1, &rid) != 0)
-		return NULL;
-	if ((r = hub_runner(h, t->runner, rid)) == NULL)
-		return NULL;
-	if (store_device_get(h->st, rid, t->runner, t->device, 1, &sd) != 0)
-		return NULL;
-	log_debug("new device %s/%s", t->runner, t->device);
-	if ((d = hub_device_add(h, &sd, r)) == NULL)
+/* Forget d's session keys: nothing it sends opens any more. */
+static void
+hub_unkey(struct device *d)
+{
+	crypto_wipe(&d->sess, sizeof(d->sess));
+	d->keyed = 0;
+	d->key_row = 0;
+	d->ack_pending = 0;
+}
+
+/* Derive d's session keys from its active key k. 0, or -1 (logged) if
+ * the key cannot be used (a low-order point: the CLI should not have
+ * taken it). */
+static int
+hub_key_device(struct hub *h, struct device *d,
+    const struct store_device_key *k)
+{
+	if (crypto_session_hub(&d->sess, hubkey_identity(h->keys), k->pk) ==
+	    -1) {
+		hub_unkey(d);
+		log_warnx("device %s/%s: its enrolled key is unusable; "
+		    "refused", d->sd.runner, d->sd.device);
+		return -1;
+	}
+	if (d->keyed && d->key_row != k->id) {
+		log_info("device %s/%s: key replaced; the old one is refused "
+		    "from now on", d->sd.runner, d->sd.device);
+		/* The retained ack is sealed for the old key: send anew. */
+		d->ack_epoch = d->ack_seq = 0;
+	}
+	d->keyed = 1;
+	d->key_row = k->id;
+	d->key_gen = h->key_gen;
+	d->clear_pending = 0;
+	return 0;
+}
+
+/* The store's row of (runner, device), without creating it: 0, 1 none,
+ * -1 error. */
+static int
+hub_store_device(struct hub *h, const char *runner, const char *device,
+    struct store_device *sd)
+{
+	int64_t	rid;
+	int	rc;
+
+	if ((rc = store_runner_get(h->st, runner, 0, &rid)) != 0)
+		return rc;
+	return store_device_get(h->st, rid, runner, device, 0, sd);
+}
+
+/* A device of the store (enrolled since the start) into memory, with its
+ * runner. NULL if out of memory. */
+static struct device *
+hub_device_insert(struct hub *h, const struct store_device *sd)
+{
+	struct runner	*r;
+	struct device	*d;
+
+	if ((r = hub_runner(h, sd->runner, sd->runner_id)) == NULL ||
+	    (d = hub_device_add(h, sd, r)) == NULL)
 		return NULL;
 	/* A new runner or device: HA gets its entities (and states). */
 	d->ha_state = 1;
 	hubha_due(h, r, HUB_HA_ANNOUNCE);
 	return d;
+}
+
+/*
+ * The device topic t names, if it may speak: keyed in memory (the hot
+ * path: one lookup), or enrolled since the last key load (a store
+ * lookup, at most once per name until data_version moves). NULL: refuse.
+ * The batch is open: what the store says is as of its start.
+ */
+static struct device *
+hub_admit(struct hub *h, const struct stride_topic *t)
+{
+	struct store_device_key	 k;
+	struct store_device	 sd;
+	struct device		*d;
+	char			 key[2 * STRIDE_ID_MAX + 2];
+	int			 rc;
+
+	hub_device_key(key, sizeof(key), t->runner, t->device);
+	if ((d = table_get(h->devices, key)) != NULL && d->keyed)
+		return d;
+	if (h->keys == NULL || table_get(h->unknown, key) != NULL ||
+	    table_count(h->unknown) >= HUB_UNKNOWN_MAX)
+		return NULL;	/* a flood: the tick's key load finds them */
+	if (d != NULL)
+		sd = d->sd;
+	if ((rc = d != NULL ? 0 : hub_store_device(h, t->runner, t->device,
+	    &sd)) == 0 && (rc = store_device_key_active(h->st, sd.id,
+	    &k)) == 0) {
+		if (d == NULL && (d = hub_device_insert(h, &sd)) == NULL)
+			return NULL;	/* out of memory: not cached */
+		if (hub_key_device(h, d, &k) == 0) {
+			log_info("device %s/%s: enrolled; accepted",
+			    t->runner, t->device);
+			return d;
+		}
+	}
+	if (rc == -1)
+		log_rate_warnx(hub_rate(h, hub_why_lookup), "%s/%s: %s",
+		    t->runner, t->device, hub_why_lookup);
+	(void)table_put(h->unknown, key, h);	/* a mark; no memory: asked
+						   again next time */
+	return NULL;
+}
+
+struct hub_keys_ctx {
+	struct hub	*h;
+	int		 first;		/* the load at start */
+	int		 force;		/* derive every session again */
+	size_t		 keyed;
+};
+
+static int
+hub_keys_one(void *arg, const struct store_device_key *k)
+{
+	struct hub_keys_ctx	*c = arg;
+	struct hub		*h = c->h;
+	struct store_device	 sd;
+	struct device		*d;
+	char			 key[2 * STRIDE_ID_MAX + 2];
+	int			 rc;
+
+	hub_device_key(key, sizeof(key), k->runner, k->device);
+	d = table_get(h->devices, key);
+	if (k->state != STORE_KEY_ACTIVE) {
+		if (d == NULL)
+			return 0;
+		if (d->keyed && k->state == STORE_KEY_REVOKED) {
+			h->stats.revoked++;
+			log_info("device %s/%s: key revoked: refused from now "
+			    "on; its ack and plan topics are cleared",
+			    k->runner, k->device);
+		}
+		/* Revoked while the hub was down: clear them too. */
+		if (k->state == STORE_KEY_REVOKED && (d->keyed || c->first))
+			d->clear_pending = 1;
+		if (d->keyed)
+			hub_unkey(d);
+		return 0;
+	}
+	if (d == NULL) {
+		if ((rc = hub_store_device(h, k->runner, k->device, &sd)) != 0)
+			return rc == 1 ? 0 : -1;	/* 1: deleted since */
+		if ((d = hub_device_insert(h, &sd)) == NULL)
+			return -1;
+	}
+	d->key_gen = h->key_gen;
+	if (!d->keyed || d->key_row != k->id || c->force)
+		(void)hub_key_device(h, d, k);
+	if (d->keyed)
+		c->keyed++;
+	return 0;
+}
+
+/* After a key load: a device keyed before that has no key row at all any
+ * more (deleted) is refused too. */
+static void
+hub_keys_sweep(void *arg, void *value)
+{
+	struct hub	*h = arg;
+	struct device	*d = value;
+
+	if (d->keyed && d->key_gen != h->key_gen) {
+		log_info("device %s/%s: no key any more: refused",
+		    d->sd.runner, d->sd.device);
+		hub_unkey(d);
+	}
+}
+
+/*
+ * Read every device's key from the store: derive the sessions of new and
+ * replaced keys (all of them if the hub's X25519 key changed), refuse
+ * revoked ones, forget the negative cache. Outside any transaction (or
+ * the store's snapshot would hide the CLI's writes). 0, or -1 (the old
+ * state stays; the next poll tries again).
+ */
+static int
+hub_keys_load(struct hub *h)
+{
+	const struct crypto_hub_identity	*id;
+	struct hub_keys_ctx			 c;
+	struct table				*t;
+	int64_t					 v;
+
+	if (h->keys == NULL)
+		return 0;
+	if (store_data_version(h->st, &v) == -1)
+		return -1;
+	id = hubkey_identity(h->keys);
+	memset(&c, 0, sizeof(c));
+	c.h = h;
+	c.first = h->key_gen == 0;
+	c.force = memcmp(h->kx_pk, id->kx_pk, sizeof(h->kx_pk)) != 0;
+	h->key_gen++;
+	if (store_device_keys_walk(h->st, NULL, hub_keys_one, &c) != 0)
+		return -1;
+	memcpy(h->kx_pk, id->kx_pk, sizeof(h->kx_pk));
+	table_walk(h->devices, hub_keys_sweep, h);
+	if ((t = table_new()) != NULL) {
+		table_free(h->unknown);
+		h->unknown = t;
+	}
+	h->data_version = v;
+	log_debug("device keys loaded: %zu devices accepted", c.keyed);
+	if (c.first)
+		log_info("%zu devices with an active key", c.keyed);
+	return 0;
+}
+
+/* The tick's look for the CLI's writes: one PRAGMA, at most once every
+ * HUB_KEYS_POLL_MS. */
+static void
+hub_keys_poll(struct hub *h, int64_t now_ms)
+{
+	int64_t v;
+
+	if (h->keys == NULL || (now_ms >= h->keys_polled_ms &&
+	    now_ms - h->keys_polled_ms < HUB_KEYS_POLL_MS))
+		return;
+	h->keys_polled_ms = now_ms;
+	if (store_data_version(h->st, &v) == -1 || v == h->data_version)
+		return;
+	if (hub_keys_load(h) == -1)
+		log_warnx("could not read the device keys; trying again");
 }
 
 static void
@@ -307,6 +536,69 @@ hub_save_sessions(struct hub *h)
 }
 
 
+/* Relays (top of file). */
+
+/* Keep a symptom of d to relay once the batch commits (its JSON again,
+ * as codec_encode writes it: the sender's extra keys are not passed on). */
+static void
+hub_relay_queue(struct hub *h, const struct device *d,
+    const struct stride_msg *m)
+{
+	struct hub_relay	*rl;
+	int			 len;
+
+	if (h->nrelays == HUB_RELAYS_MAX) {
+		log_rate_warnx(&h->rate_relay, "runner %s: too many reports "
+		    "in one batch; not all relayed", d->sd.runner);
+		return;
+	}
+	rl = &h->relays[h->nrelays];
+	if ((len = codec_encode(m, rl->json, sizeof(rl->json))) <= 0)
+		return;
+	rl->len = (size_t)len;
+	memcpy(rl->runner, d->sd.runner, sizeof(rl->runner));
+	memcpy(rl->device, d->sd.device, sizeof(rl->device));
+	rl->epoch = m->epoch;
+	rl->seq = m->seq;
+	h->nrelays++;
+}
+
+/* After the commit: each kept symptom, sealed to every other keyed device
+ * of its runner, QoS 0, not retained. */
+static void
+hub_relay_flush(struct hub *h)
+{
+	const struct hub_relay	*rl;
+	struct runner		*r;
+	struct device		*d;
+	uint8_t			 sealed[HUB_RELAY_JSON_MAX +
+				    STRIDE_SEAL_OVERHEAD];
+	char			 topic[STRIDE_TOPIC_MAX];
+	size_t			 i, slen;
+
+	for (i = 0; i < h->nrelays && h->publish != NULL; i++) {
+		rl = &h->relays[i];
+		if ((r = table_get(h->runners, rl->runner)) == NULL)
+			continue;
+		for (d = r->devs; d != NULL; d = d->next_in_runner) {
+			if (!d->keyed || strcmp(d->sd.device, rl->device) == 0)
+				continue;
+			if (crypto_msg_seal(sealed, sizeof(sealed), &slen,
+			    rl->json, rl->len, STRIDE_KIND_RELAY, rl->epoch,
+			    rl->seq, d->sd.runner, d->sd.device,
+			    d->sess.tx) == -1 ||
+			    topic_build(topic, sizeof(topic), h->cfg->prefix,
+			    d->sd.runner, d->sd.device, STRIDE_KIND_RELAY) < 0)
+				continue;
+			if (h->publish(h->publish_arg, topic, sealed, slen, 0,
+			    0) == 0)
+				h->stats.relays_published++;
+		}
+	}
+	h->nrelays = 0;
+}
+
+
 /* Message handlers: the message is decoded and new; the batch is open. */
 
 static int
@@ -373,6 +665,8 @@ hub_on_symptom(struct hub *h, struct device *d, const struct stride_msg *m)
 		return -1;
 	(void)plan_mark(h->planner, d->r->id, d->r->name, NULL);
 	hubha_due(h, d->r, HUB_HA_REPORT);
+	if (m->u.sym.when == STRIDE_WHEN_DURING)
+		hub_relay_queue(h, d, m);
 	return 0;
 }
 
@@ -408,13 +702,19 @@ hub_handle(struct hub *h, const struct inmsg *im, int64_t now_ms)
 	struct stride_msg	 m;
 	struct device		*d;
 	const char		*why;
-	uint32_t		 lost;
+	uint8_t			 plain[STRIDE_PAYLOAD_MAX];
+	size_t			 plain_len;
+	uint32_t		 lost, epoch, seq;
 	int			 rc = 0;
 
 	if (im->topic_len == 0) {
 		/* The edge (re)connected (mqtt.h): HA may have missed
-		 * anything while we were away. */
+		 * anything while we were away, and devices wait for a fresh
+		 * heartbeat (and the rotation chain). */
 		h->ha.announce = h->ha.on;
+		if (h->keys != NULL && h->publish != NULL)
+			hubkey_announce(h->keys, now_ms, h->publish,
+			    h->publish_arg);
 		return 0;
 	}
 	h->stats.messages++;
@@ -432,30 +732,47 @@ hub_handle(struct hub *h, const struct inmsg *im, int64_t now_ms)
 	}
 	if (t.kind == STRIDE_KIND_STATUS && im->payload_len == 0) {
 		/* A retained status being cleared (as a deleted runner's
-		 * are): no device speaks, and nobody must be created. */
+		 * are): no device speaks. */
 		log_debug("cleared status of %s/%s", t.runner, t.device);
 		return 0;
 	}
-	if (codec_decode(t.kind, im->payload, im->payload_len, &m,
-	    &why) == -1) {
-		h->stats.bad_payload++;
+	/* docs/protocol.md section 18, the hub's checks: nothing looks at a
+	 * byte of the payload before the AEAD has opened it. */
+	if ((d = hub_admit(h, &t)) == NULL) {
+		h->stats.unauth_device++;
+		log_rate_warnx(hub_rate(h, hub_why_unknown),
+		    "dropped %s from %s/%s: %s", stride_kind_name(t.kind),
+		    t.runner, t.device, hub_why_unknown);
+		return 0;
+	}
+	if (crypto_msg_open(plain, sizeof(plain), &plain_len, &epoch, &seq,
+	    im->payload, im->payload_len, t.kind, t.runner, t.device,
+	    d->sess.rx, &why) == -1) {
+		h->stats.bad_envelope++;
 		log_rate_warnx(hub_rate(h, why),
 		    "dropped %s from %s/%s: %s (%zu bytes)",
 		    stride_kind_name(t.kind), t.runner, t.device, why,
 		    im->payload_len);
 		return 0;
 	}
-	if (t.kind == STRIDE_KIND_STATUS && table_get(h->gone, t.runner) !=
-	    NULL && table_get(h->runners, t.runner) == NULL) {
-		/* A status of a runner just deleted, sent before its topic
-		 * was cleared (a retained copy delivered on subscribing):
-		 * it must not bring the runner back. Data does. */
-		log_debug("status of deleted runner %s/%s ignored", t.runner,
-		    t.device);
+	if (codec_decode(t.kind, plain, plain_len, &m, &why) == -1) {
+		h->stats.bad_payload++;
+		log_rate_warnx(hub_rate(h, why),
+		    "dropped %s from %s/%s: %s (%zu bytes)",
+		    stride_kind_name(t.kind), t.runner, t.device, why,
+		    plain_len);
 		return 0;
 	}
-	if ((d = hub_device(h, &t)) == NULL)
-		return -1;
+	/* A status has no seq: the sealed one is 0 (crypto_msg_open). */
+	if (m.epoch != epoch || (t.kind != STRIDE_KIND_STATUS &&
+	    m.seq != seq)) {
+		h->stats.mismatch++;
+		log_rate_warnx(hub_rate(h, hub_why_mismatch),
+		    "dropped %s from %s/%s: %s (sealed %u.%u, says %u.%u)",
+		    stride_kind_name(t.kind), t.runner, t.device,
+		    hub_why_mismatch, epoch, seq, m.epoch, m.seq);
+		return 0;
+	}
 	d->sd.last_seen_ms = now_ms;
 	if (t.kind == STRIDE_KIND_STATUS) {
 		hub_on_status(h, d, &m, now_ms);
@@ -513,22 +830,29 @@ hub_publish_ack(struct hub *h, struct device *d, int64_t now_ms)
 {
 	struct stride_msg	m;
 	char			topic[STRIDE_TOPIC_MAX], buf[128];
+	uint8_t			sealed[sizeof(buf) + STRIDE_SEAL_OVERHEAD];
+	size_t			slen;
 	int			len;
 
 	d->ack_pending = 0;
-	if (d->sd.dd.acked == 0 ||
+	if (!d->keyed || d->sd.dd.acked == 0 ||
 	    (d->ack_epoch == d->sd.dd.epoch && d->ack_seq == d->sd.dd.acked))
 		return;
 	memset(&m, 0, sizeof(m));
 	m.kind = STRIDE_KIND_ACK;
 	m.u.ack.epoch = d->sd.dd.epoch;
 	m.u.ack.seq = d->sd.dd.acked;
-	if ((len = codec_encode(&m, buf, sizeof(buf))) < 0 ||
+	/* Sealed for the device alone, the acked pair in the header too
+	 * (docs/protocol.md sections 17-18). */
+	if ((len = codec_encode(&m, buf, sizeof(buf))) <= 0 ||
+	    crypto_msg_seal(sealed, sizeof(sealed), &slen, buf, (size_t)len,
+	    STRIDE_KIND_ACK, m.u.ack.epoch, m.u.ack.seq, d->sd.runner,
+	    d->sd.device, d->sess.tx) == -1 ||
 	    topic_build(topic, sizeof(topic), h->cfg->prefix, d->sd.runner,
 	    d->sd.device, STRIDE_KIND_ACK) < 0)
 		return;
 	if (h->publish == NULL ||
-	    h->publish(h->publish_arg, topic, buf, (size_t)len, 1, 1) == -1) {
+	    h->publish(h->publish_arg, topic, sealed, slen, 1, 1) == -1) {
 		d->ack_pending = 1;	/* the next tick retries */
 		return;
 	}
@@ -536,6 +860,29 @@ hub_publish_ack(struct hub *h, struct device *d, int64_t now_ms)
 	d->ack_seq = m.u.ack.seq;
 	d->ack_at_ms = now_ms;
 	h->stats.acks_published++;
+}
+
+/* A revoked device's retained ack and plan, emptied: what it was told
+ * under its old key is not left for whoever holds that key. Retried by
+ * the tick until published. */
+static void
+hub_clear_revoked(struct hub *h, struct device *d)
+{
+	static const enum stride_kind kinds[] = { STRIDE_KIND_ACK,
+	    STRIDE_KIND_PLAN };
+	char	topic[STRIDE_TOPIC_MAX];
+	size_t	k;
+
+	if (h->publish == NULL)
+		return;
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		if (topic_build(topic, sizeof(topic), h->cfg->prefix,
+		    d->sd.runner, d->sd.device, kinds[k]) < 0)
+			continue;	/* ids from the store: cannot be */
+		if (h->publish(h->publish_arg, topic, "", 0, 1, 1) == -1)
+			return;
+	}
+	d->clear_pending = 0;
 }
 
 struct hub_tick_ctx {
@@ -553,6 +900,8 @@ hub_tick_ack(void *arg, void *value)
 	if (d->ack_pending &&
 	    c->now_ms - d->ack_at_ms >= c->h->cfg->ack_interval_ms)
 		hub_publish_ack(c->h, d, c->now_ms);
+	if (d->clear_pending)
+		hub_clear_revoked(c->h, d);
 }
 
 static void
@@ -646,6 +995,7 @@ hub_forget_runner(struct hub *h, struct runner *r)
 	}
 	for (d = r->devs; d != NULL; d = next) {
 		next = d->next_in_runner;
+		crypto_wipe(d, sizeof(*d));
 		free(d);
 	}
 	free(r);
@@ -742,8 +1092,6 @@ hub_delete_one(struct hub *h, const struct store_deletion *q, int64_t now_ms)
 		goto done;
 	}
 	if (found) {
-		if (table_put(h->gone, q->runner, h) == -1)
-			log_warnx("runner %s: out of memory", q->runner);
 		if (hub_forget_runner(h, table_get(h->runners, q->runner)) ==
 		    -1) {
 			/* Out of memory: build the index again from the
@@ -858,11 +1206,19 @@ hub_free_value(void *arg, void *value)
 }
 
 static void
+hub_free_device(void *arg, void *value)
+{
+	(void)arg;
+	crypto_wipe(value, sizeof(struct device));	/* session keys */
+	free(value);
+}
+
+static void
 hub_forget_all(struct hub *h)
 {
 	h->ha.queue = h->ha.tail = NULL;	/* its runners are freed below */
 	if (h->devices != NULL) {
-		table_walk(h->devices, hub_free_value, NULL);
+		table_walk(h->devices, hub_free_device, NULL);
 		table_free(h->devices);
 		h->devices = NULL;
 	}
@@ -892,7 +1248,8 @@ hub_reload(struct hub *h)
 		return -1;
 	log_info("loaded %zu runners, %zu devices", table_count(h->runners),
 	    table_count(h->devices));
-	return 0;
+	/* After a failed batch: the new devices need their keys again. */
+	return hub_keys_load(h);
 }
 
 
@@ -912,7 +1269,7 @@ hub_new(const struct hub_config *cfg, struct store *st, hub_publish_fn publish,
 	h->sp.idle_ms = cfg->idle_ms;
 	h->sp.grace_ms = cfg->grace_ms;
 	h->fp = fp;
-	if ((h->gone = table_new()) == NULL) {
+	if ((h->unknown = table_new()) == NULL) {
 		hub_free(h);
 		return NULL;
 	}
@@ -931,6 +1288,15 @@ hub_new(const struct hub_config *cfg, struct store *st, hub_publish_fn publish,
 	return h;
 }
 
+int
+hub_set_keys(struct hub *h, struct hubkey *hk)
+{
+	h->keys = hk;
+	planner_set_identity(h->planner, hubkey_identity(hk),
+	    (int64_t)h->cfg->plan_ttl_h * 3600000);
+	return hub_keys_load(h);
+}
+
 void
 hub_set_publish(struct hub *h, hub_publish_fn publish, void *publish_arg)
 {
@@ -946,7 +1312,7 @@ hub_free(struct hub *h)
 	if (h->batch.open)
 		(void)hub_batch_end(h, clock_now_ms());
 	hub_forget_all(h);
-	table_free(h->gone);	/* its values are marks, not owned */
+	table_free(h->unknown);	/* its values are marks, not owned */
 	planner_free(h->planner);
 	hubha_fini(h);
 	free(h);
@@ -1007,6 +1373,7 @@ hub_batch_end(struct hub *h, int64_t now_ms)
 		store_rollback(h->st);
 		h->dirty_devices = NULL;
 		h->dirty_runners = NULL;
+		h->nrelays = 0;		/* not accepted: nothing to relay */
 		if (hub_reload(h) == -1)
 			log_warnx("could not reload state after a store failure");
 		return -1;
@@ -1021,6 +1388,7 @@ hub_batch_end(struct hub *h, int64_t now_ms)
 			d->ack_pending = 1;
 	}
 	h->dirty_devices = NULL;
+	hub_relay_flush(h);
 	/* Sessions closed or reports stored: their plans, once committed. */
 	hub_after_commit(h, now_ms, 0);
 	return 0;
@@ -1040,6 +1408,20 @@ hub_tick(struct hub *h, int64_t now_ms)
 {
 	struct hub_tick_ctx c = { h, now_ms, 0 };
 
+	/* Outside any transaction: the CLI's enrolments, revocations and
+	 * rotations are seen only between them. */
+	hub_keys_poll(h, now_ms);
+	if (h->keys != NULL && h->publish != NULL &&
+	    hubkey_tick(h->keys, h->st, now_ms, h->publish,
+	    h->publish_arg) == 1) {
+		/* A new signing key: plans again under it; a new X25519 key
+		 * (not what `key rotate` makes) would change every session. */
+		plan_reseal_all(h->planner);
+		if (memcmp(h->kx_pk, hubkey_identity(h->keys)->kx_pk,
+		    sizeof(h->kx_pk)) != 0 && hub_keys_load(h) == -1)
+			log_warnx("could not read the device keys; trying "
+			    "again");
+	}
 	if (store_begin(h->st) == -1)
 		return -1;
 	table_walk(h->runners, hub_tick_sessions, &c);
@@ -1097,17 +1479,22 @@ hub_log_stats(const struct hub *h)
 
 	log_info("stats: %llu messages, %llu stored, %llu samples, "
 	    "%llu duplicates, %llu stale, %llu lost, %llu bad topic, "
-	    "%llu bad payload, %llu store errors, sessions %llu opened "
-	    "%llu closed, %llu acks",
+	    "%llu unknown device, %llu bad envelope, %llu bad payload, "
+	    "%llu mismatch, %llu store errors, sessions %llu opened "
+	    "%llu closed, %llu acks, %llu relays",
 	    (unsigned long long)s->messages, (unsigned long long)s->stored,
 	    (unsigned long long)s->samples, (unsigned long long)s->duplicates,
 	    (unsigned long long)s->stale, (unsigned long long)s->lost,
 	    (unsigned long long)s->bad_topic,
+	    (unsigned long long)s->unauth_device,
+	    (unsigned long long)s->bad_envelope,
 	    (unsigned long long)s->bad_payload,
+	    (unsigned long long)s->mismatch,
 	    (unsigned long long)s->store_errors,
 	    (unsigned long long)s->sessions_opened,
 	    (unsigned long long)s->sessions_closed,
-	    (unsigned long long)s->acks_published);
+	    (unsigned long long)s->acks_published,
+	    (unsigned long long)s->relays_published);
 }
 
 static int

@@ -3,11 +3,14 @@
  *
  * Runs on one thread (the worker) and owns the in-memory index of runners
  * and devices. Each batch of messages taken from the queue is handled inside
- * one store transaction: check the topic, decode, find the device,
+ * one store transaction: check the topic, find the device and its active
+ * key (devices are enrolled with `stridehub device add`, never created on
+ * first sight), open the sealed envelope (docs/protocol.md sections 17-18),
+ * decode, check the JSON's epoch/seq against the sealed header,
  * deduplicate on (epoch, seq), route to the runner's session, store. Only
- * after the commit are acks published, so an ack never promises what a
- * crash could still lose. Sessions are finalized (fused and summarised) when
- * session.c says they are due.
+ * after the commit are acks (sealed) and relays published, so an ack never
+ * promises what a crash could still lose. Sessions are finalized (fused and
+ * summarised) when session.c says they are due.
  *
  * All state is keyed by runner and mirrored in the store (dedupe windows,
  * open sessions), so a restarted hub, or another hub taking over a runner,
@@ -25,6 +28,7 @@
 
 struct hub;
 struct hub_config;
+struct hubkey;
 struct inmsg;
 struct queue;
 struct store;
@@ -40,11 +44,17 @@ struct hub_stats {
 	uint64_t	stale;		/* older epoch */
 	uint64_t	lost;		/* seqs given up as never coming */
 	uint64_t	bad_topic;
-	uint64_t	bad_payload;
+	uint64_t	unauth_device;	/* no active key (unknown/revoked) */
+	uint64_t	bad_envelope;	/* not a valid sealed envelope, or
+					   authentication failed */
+	uint64_t	bad_payload;	/* opened, but not valid JSON */
+	uint64_t	mismatch;	/* JSON epoch/seq != sealed header */
 	uint64_t	store_errors;
 	uint64_t	sessions_opened;
 	uint64_t	sessions_closed;
 	uint64_t	acks_published;
+	uint64_t	relays_published;	/* one per recipient */
+	uint64_t	revoked;	/* keys seen revoked while running */
 };
 
 /* Load the runners, devices and open sessions from st. The hub borrows cfg
@@ -52,6 +62,16 @@ struct hub_stats {
 struct hub	*hub_new(const struct hub_config *cfg, struct store *st,
 		    hub_publish_fn publish, void *publish_arg);
 void		 hub_free(struct hub *);	/* NULL is a no-op */
+
+/*
+ * Give the hub its identity (hubkey.h; borrowed, must outlive the hub):
+ * the session keys of every device with an active key are derived now,
+ * the planner seals plans with it (planner_set_identity, TTL plan_ttl_h),
+ * and hub_tick drives hubkey_tick (heartbeat, rotations). Until this is
+ * called every device message is refused as from an unknown device.
+ * Returns 0, or -1 if the store could not be read.
+ */
+int		 hub_set_keys(struct hub *, struct hubkey *hk);
 
 /* Change (or, with NULL, stop) publishing; e.g. once the edge is closed. */
 void		 hub_set_publish(struct hub *, hub_publish_fn publish,

@@ -28,9 +28,11 @@
 #include "rules.h"
 #include "session.h"
 #include "store.h"
+#include "stride/crypto.h"
 #include "stride/log.h"
 #include "stride/protocol.h"
 
+struct hubkey;
 struct inmsg;
 struct planner;
 struct table;
@@ -90,6 +92,29 @@ struct device {
 	struct device		*next_in_runner;
 	char			 fw[STRIDE_ID_MAX + 1];	/* from its birth */
 	int			 ha_state;	/* its HA state to send */
+	/* Admission (issue 4; hub.c, "Device keys"): accepted only while
+	 * keyed; sess derived once from the active key, wiped when it
+	 * goes. Secret. */
+	int			 keyed;
+	int64_t			 key_row;	/* store row of the active key:
+						   a --replace changes it */
+	struct crypto_session	 sess;		/* hub side: rx opens the
+						   device's, tx seals ours */
+	unsigned		 key_gen;	/* last key load that saw it */
+	int			 clear_pending;	/* revoked: empty its retained
+						   ack and plan topics */
+};
+
+/* A symptom reported during a run, to relay to the runner's other
+ * devices once its batch commits (hub.c, "Relays"). */
+#define HUB_RELAY_JSON_MAX	256	/* a symptom encodes to ~130 bytes */
+#define HUB_RELAYS_MAX		64	/* per batch; more wait for nothing */
+struct hub_relay {
+	char		runner[STRIDE_ID_MAX + 1];
+	char		device[STRIDE_ID_MAX + 1];	/* the sender */
+	uint32_t	epoch, seq;			/* the sender's */
+	size_t		len;
+	char		json[HUB_RELAY_JSON_MAX];
 };
 
 /*
@@ -119,8 +144,9 @@ struct hub {
 	struct fuse_params	 fp;
 	struct table		*runners;	/* name -> struct runner */
 	struct table		*devices;	/* "runner/device" -> struct device */
-	struct table		*gone;		/* names of runners deleted
-						   since start -> h (a mark) */
+	struct table		*unknown;	/* "runner/device" looked up
+						   in the store and refused,
+						   until data_version moves */
 	struct runner		*dirty_runners;
 	struct device		*dirty_devices;
 	size_t			 pending_acks;
@@ -131,6 +157,17 @@ struct hub {
 	struct log_rate		 rate_limit;
 	struct hub_drain_clock	 drain;
 	struct planner		*planner;	/* plan.c: after commits */
+	/* Keys (issue 4). */
+	struct hubkey		*keys;		/* borrowed; NULL: none yet,
+						   every device refused */
+	uint8_t			 kx_pk[CRYPTO_KX_PK_BYTES]; /* sessions were
+						   derived with */
+	unsigned		 key_gen;	/* key loads so far */
+	int64_t			 data_version;	/* store's, at the last load */
+	int64_t			 keys_polled_ms;
+	struct hub_relay	 relays[HUB_RELAYS_MAX];	/* this batch */
+	size_t			 nrelays;
+	struct log_rate		 rate_relay;
 	int64_t			 del_seen;	/* newest deletion request
 						   handled (store.h) */
 	struct log_rate		 rate_delete;

@@ -52,6 +52,18 @@ struct hubkey	*hubkey_open(const char *key_dir, const char *pass,
 		    char *err, size_t errlen);
 void		 hubkey_free(struct hubkey *);	/* NULL is a no-op */
 
+/*
+ * Finish or undo a rotation interrupted in <key_dir> (see above), against
+ * the newest rotation of st: hub.key.next is renamed over hub.key if st
+ * names its key; otherwise, with undo set, it is removed (an unreadable
+ * one is left alone and refused). Returns 0 (nothing done), 1 (finished),
+ * 2 (undone), or -1 with the reason in err. hubkey_open calls it with
+ * undo; a running hub and `stridehub key rotate` without (a second
+ * rotation may be under way: only a process starting alone may undo).
+ */
+int	hubkey_recover(const char *key_dir, struct store *st, int undo,
+	    char *err, size_t errlen);
+
 /* The current identity. The pointer stays valid for the life of the
  * hubkey; what it points to changes when a rotation is followed. */
 const struct crypto_hub_identity *hubkey_identity(const struct hubkey *);

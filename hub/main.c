@@ -2,9 +2,10 @@
  * main.c - stridehub: the daemon, or an admin command.
  *
  * Only wiring: read the config, then either run a command (cli.c) or start
- * the store, the queue, the worker (hub.c) and the MQTT edge (mqtt.c), and
- * on SIGINT/SIGTERM stop them in the order that loses nothing: stop taking
- * messages from the broker, drain the queue, commit, close the store.
+ * the store, the hub's identity (hubkey.c: no key, no hub), the queue, the
+ * worker (hub.c) and the MQTT edge (mqtt.c), and on SIGINT/SIGTERM stop
+ * them in the order that loses nothing: stop taking messages from the
+ * broker, drain the queue, commit, close the store.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -15,10 +16,15 @@
 #include "cli.h"
 #include "config.h"
 #include "hub.h"
+#include "hubkey.h"
 #include "mqtt.h"
 #include "queue.h"
 #include "store.h"
+#include "stride/crypto.h"
+#include "stride/keyfile.h"
 #include "stride/log.h"
+
+#define MAIN_PASS_MAX	1024	/* bytes of a passphrase file read */
 
 static volatile sig_atomic_t quit;
 
@@ -50,6 +56,30 @@ publish(void *arg, const char *topic, const void *payload, size_t len,
 	return mqtt_publish(arg, topic, payload, len, qos, retained);
 }
 
+/* The hub's identity from key_dir, or exit with the reason. */
+static struct hubkey *
+open_keys(const struct hub_config *c, struct store *st)
+{
+	struct hubkey	*hk;
+	char		 dir[CONFIG_PATH_MAX], err[CONFIG_PATH_MAX + 256];
+	char		 pass[MAIN_PASS_MAX];
+	const char	*why = "cannot read";
+	int		 have_pass = c->key_passphrase_file[0] != '\0';
+
+	if (config_key_dir(dir, sizeof(dir), c->db_path, c->key_dir) == -1)
+		fatalx("key_dir: path too long");
+	if (have_pass && keyfile_read_passphrase(pass, sizeof(pass),
+	    c->key_passphrase_file, &why) == -1)
+		fatalx("key_passphrase_file %s: %s", c->key_passphrase_file,
+		    why);
+	hk = hubkey_open(dir, have_pass ? pass : NULL, c->prefix,
+	    c->heartbeat_ms, st, err, sizeof(err));
+	crypto_wipe(pass, sizeof(pass));
+	if (hk == NULL)
+		fatalx("%s", err);
+	return hk;
+}
+
 static int
 run_daemon(const struct hub_config *c)
 {
@@ -57,6 +87,7 @@ run_daemon(const struct hub_config *c)
 	struct store		*st;
 	struct queue		*q;
 	struct hub		*h;
+	struct hubkey		*hk;
 	struct mqtt		*m;
 	char			 err[256];
 
@@ -69,12 +100,15 @@ run_daemon(const struct hub_config *c)
 
 	if ((st = store_open(c->db_path, 0, err, sizeof(err))) == NULL)
 		fatalx("store %s: %s", c->db_path, err);
+	/* Before the broker: a hub without its key must not connect. */
+	hk = open_keys(c, st);
 	if ((q = queue_new(c->queue_bytes)) == NULL)
 		fatalx("out of memory");
 	/* Messages may arrive before hub_new returns: they wait in q. */
 	if ((m = mqtt_open(c, q)) == NULL)
 		fatalx("mqtt: could not start the client");
-	if ((h = hub_new(c, st, publish, m)) == NULL)
+	if ((h = hub_new(c, st, publish, m)) == NULL ||
+	    hub_set_keys(h, hk) == -1)
 		fatalx("could not load state from %s", c->db_path);
 	log_info("stridehub %s: broker %s:%d, prefix %s, store %s",
 	    STRIDE_VERSION, c->host, c->port, c->prefix, c->db_path);
@@ -100,6 +134,7 @@ run_daemon(const struct hub_config *c)
 	hub_set_publish(h, NULL, NULL);
 	hub_drain(h, q);
 	hub_free(h);
+	hubkey_free(hk);	/* after the hub, which borrows it */
 	queue_free(q);
 	store_close(st);
 	log_info("stopped");

@@ -26,6 +26,7 @@
 #include "ha.h"
 #include "mqtt.h"
 #include "queue.h"
+#include "stride/crypto.h"
 #include "stride/log.h"
 #include "stride/protocol.h"
 #include "stride/topic.h"
@@ -172,9 +173,9 @@ mqtt_on_connected(void *ctx, char *cause)
 	(void)mqtt_publish(m, m->hub_topic, online_json,
 	    sizeof(online_json) - 1, 1, 1);
 	/* Tell the worker, in order with the messages (mqtt.h): it then
-	 * re-announces every runner to Home Assistant. */
-	if (m->ha_cmd_len > 0)
-		(void)queue_push(m->q, "", 0, "", 0);
+	 * publishes a heartbeat and the key chain, and re-announces every
+	 * runner to Home Assistant. */
+	(void)queue_push(m->q, "", 0, "", 0);
 }
 
 static void
@@ -215,13 +216,14 @@ mqtt_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *msg)
 		    "mqtt: dropped a Home Assistant command on %.*s: retained "
 		    "command", (int)(tlen > 120 ? 120 : tlen), topic);
 		pthread_mutex_unlock(&m->mu);
-	} else if (plen > STRIDE_PAYLOAD_MAX) {
+	} else if (plen > STRIDE_SEALED_MAX) {
+		/* The largest sealed message; the worker checks the rest. */
 		pthread_mutex_lock(&m->mu);
 		m->stats.oversized++;
 		log_rate_warnx(&m->rate_oversized,
 		    "mqtt: dropped a %zu-byte message on %.*s: over %d bytes",
 		    plen, (int)(tlen > 120 ? 120 : tlen), topic,
-		    STRIDE_PAYLOAD_MAX);
+		    STRIDE_SEALED_MAX);
 		pthread_mutex_unlock(&m->mu);
 	} else if (queue_push(m->q, topic, tlen, msg->payload, plen) == 0) {
 		pthread_mutex_lock(&m->mu);

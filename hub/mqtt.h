@@ -8,12 +8,14 @@
  * into the queue and acknowledged to the broker; from then on the worker
  * owns it. Oversized payloads are dropped here with a log line.
  *
+ * On every (re)connect it pushes a note into the queue: a message with
+ * an empty topic, which no broker can send (MQTT topics are at least one
+ * byte), telling the worker to publish the signed heartbeat and the key
+ * chain (hubkey_announce) and, with HA on, to re-announce every runner.
  * With Home Assistant on (config `ha`), it also subscribes to HA's two
- * command topics and HA's birth topic (ha.h), drops retained commands
- * here (the queue does not carry the retained flag), and on every
- * (re)connect pushes a note into the queue: a message with an empty topic,
- * which no broker can send (MQTT topics are at least one byte), telling
- * the worker to re-announce every runner to HA.
+ * command topics and HA's birth topic (ha.h) and drops retained commands
+ * here (the queue does not carry the retained flag). Payloads over
+ * STRIDE_SEALED_MAX (the largest sealed device message) are dropped here.
  *
  * Threads: Paho's callbacks run on Paho's threads and touch only the queue
  * and the counters behind mqtt_stats(). mqtt_publish may be called from the

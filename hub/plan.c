@@ -28,20 +28,40 @@
  *    a first plan with the next version number, so devices, which keep the
  *    newest version, take it.
  *
+ * 5. Sealing (issue 4). The stored plan is one JSON per runner; what goes
+ *    out is one sealed plan per device (crypto_plan_seal: signed by the
+ *    hub, encrypted to that device's active key, naming its runner,
+ *    device and key) with the device's own version, which devices only
+ *    accept growing. The version is raised and committed in a small
+ *    transaction of its own (PLAN_SEND_BATCH devices at a time, after the
+ *    recompute's commit) before the seal is published, so a crash can skip
+ *    a version but never reuse one. Every seal expires ttl_ms after it is
+ *    issued; the poll re-issues (same JSON, new version and expiry) once
+ *    less than half the TTL is left, so a device that hears from the hub
+ *    at least every half TTL never sees its plan expire. After a key
+ *    rotation (plan_reseal_all) every device's plan is sealed again under
+ *    the new key: devices refuse the old key's plans as retired. A
+ *    failed publish marks the device again: the next run seals it anew.
+ *
  * Threading: the worker's thread only; all state is in struct planner.
  */
 #include <assert.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plan.h"
 #include "store.h"
+#include "stride/crypto.h"
 #include "stride/log.h"
 #include "stride/topic.h"
 
 #define PLAN_MARKS_INITIAL	16
+#define PLAN_SEND_BATCH		256	/* devices per version transaction */
+#define PLAN_DUE_EVERY_MS	60000	/* re-issue walk, at most */
+#define PLAN_TTL_MIN_MS		60000	/* shorter TTLs: the default */
 
 struct plan_mark_ent {
 	int64_t	runner_id;
@@ -55,8 +75,35 @@ struct plan_marks {
 	size_t			 n, cap;
 };
 
+/* A device to seal the runner's current plan for (plan_run). */
+struct plan_job {
+	int64_t		runner_id;
+	int64_t		device_id;	/* 0: look it up by name */
+	char		runner[STRIDE_ID_MAX + 1];
+	char		device[STRIDE_ID_MAX + 1];
+	int		resend;		/* a birth's: counted as resent */
+	int		renew;		/* a new version is needed (a new plan,
+					   a re-issue, a rotation); a birth's
+					   alone may re-seal the last one */
+	/* Set by plan_batch_prepare: */
+	int		ok;		/* version raised and committed */
+	uint64_t	version;
+	int64_t		issued_ms;
+	int64_t		expires_ms;
+	uint8_t		pk[CRYPTO_KX_PK_BYTES];
+	size_t		plan;		/* index in planner.plans */
+};
+
 struct planner {
 	char			 prefix[STRIDE_PREFIX_MAX + 1];
+	const struct crypto_hub_identity *id;	/* borrowed; NULL: no sends */
+	int64_t			 ttl_ms;	/* of a sealed plan */
+	int			 reseal;	/* plan_reseal_all pending */
+	int64_t			 due_next_ms;	/* next re-issue walk */
+	struct plan_job		*jobs;
+	size_t			 njobs, capjobs;
+	struct store_plan	*plans;		/* PLAN_SEND_BATCH */
+	uint8_t			*sealed;	/* CRYPTO_PLAN_SEALED_MAX */
 	struct rules_settings	 rs;
 	struct plan_marks	 marks;		/* to do */
 	struct plan_marks	 work;		/* being done by plan_run */
@@ -95,7 +142,11 @@ planner_new(const char *prefix, const struct rules_settings *s)
 	pl->sym_seen = -1;
 	pl->ss = calloc(RULES_SESSIONS_MAX, sizeof(*pl->ss));
 	pl->sy = calloc(RULES_SYMPTOMS_MAX, sizeof(*pl->sy));
-	if (pl->ss == NULL || pl->sy == NULL) {
+	pl->plans = calloc(PLAN_SEND_BATCH, sizeof(*pl->plans));
+	pl->sealed = malloc(CRYPTO_PLAN_SEALED_MAX);
+	pl->ttl_ms = PLAN_TTL_DEFAULT_MS;
+	if (pl->ss == NULL || pl->sy == NULL || pl->plans == NULL ||
+	    pl->sealed == NULL) {
 		planner_free(pl);
 		return NULL;
 	}
@@ -111,6 +162,9 @@ planner_free(struct planner *pl)
 	free(pl->work.v);
 	free(pl->ss);
 	free(pl->sy);
+	free(pl->jobs);
+	free(pl->plans);
+	free(pl->sealed);
 	free(pl);
 }
 
@@ -362,59 +416,255 @@ fail:
 	return -1;
 }
 
-/* ---- publishing ---- */
+/* ---- sealing and publishing (design note 5) ---- */
 
-struct plan_send {
-	struct planner		*pl;
-	const struct store_plan	*sp;
-	const char		*runner;
-	plan_publish_fn		 publish;
-	void			*arg;
-	int			 sent;
-};
+void
+planner_set_identity(struct planner *pl, const struct crypto_hub_identity *id,
+    int64_t ttl_ms)
+{
+	pl->id = id;
+	pl->ttl_ms = ttl_ms >= PLAN_TTL_MIN_MS ? ttl_ms : PLAN_TTL_DEFAULT_MS;
+}
+
+void
+plan_reseal_all(struct planner *pl)
+{
+	pl->reseal = 1;
+}
 
 static int
-plan_send_one(struct plan_send *s, int64_t runner_id, const char *device)
+plan_jobs_add(struct planner *pl, int64_t runner_id, const char *runner,
+    int64_t device_id, const char *device, int resend)
 {
-	char topic[STRIDE_TOPIC_MAX];
+	struct plan_job	*j;
+	size_t		 cap;
 
-	if (topic_build(topic, sizeof(topic), s->pl->prefix, s->runner,
-	    device, STRIDE_KIND_PLAN) < 0)
-		return 0;	/* ids from the store are valid: cannot be */
-	if (s->publish(s->arg, topic, s->sp->json, s->sp->len, 1, 1) == -1) {
-		/* Try again on the next run (mqtt.c has said why). */
-		(void)plan_marks_add(&s->pl->marks, runner_id, s->runner,
-		    device);
-		return 0;
+	if (pl->njobs == pl->capjobs) {
+		cap = pl->capjobs == 0 ? PLAN_MARKS_INITIAL : pl->capjobs * 2;
+		if ((j = realloc(pl->jobs, cap * sizeof(*j))) == NULL)
+			return -1;
+		pl->jobs = j;
+		pl->capjobs = cap;
 	}
-	s->pl->stats.published++;
-	s->sent++;
+	j = &pl->jobs[pl->njobs++];
+	memset(j, 0, sizeof(*j));
+	j->runner_id = runner_id;
+	j->device_id = device_id;
+	j->resend = resend;
+	j->renew = !resend;
+	snprintf(j->runner, sizeof(j->runner), "%s", runner);
+	snprintf(j->device, sizeof(j->device), "%s", device);
 	return 0;
 }
 
 static int
-plan_send_device(void *arg, const struct store_device *d)
+plan_job_device(void *arg, const struct store_device *d)
 {
-	return plan_send_one(arg, d->runner_id, d->device);
+	return plan_jobs_add(arg, d->runner_id, d->runner, d->id, d->device,
+	    0);
 }
 
-/* Publish the runner's newest stored plan to device, or (NULL) to each of
- * their devices. Returns the number sent, or -1. */
 static int
-plan_send(struct planner *pl, struct store *st, const struct plan_mark_ent *e,
-    const char *device, plan_publish_fn publish, void *arg)
+plan_job_due(void *arg, const struct store_plan_due *d)
 {
-	struct store_plan	sp;
-	struct plan_send	s = { pl, &sp, e->runner, publish, arg, 0 };
-	int			rc;
+	struct planner *pl = arg;
 
-	if ((rc = store_plan_latest(st, e->runner_id, &sp)) != 0)
-		return rc == 1 ? 0 : -1;	/* 1: no plan yet */
-	if (device != NULL)
-		rc = plan_send_one(&s, e->runner_id, device);
-	else
-		rc = store_devices_walk(st, e->runner, plan_send_device, &s);
-	return rc == 0 ? s.sent : -1;
+	if (d->last.version != 0)
+		pl->stats.reissued++;
+	return plan_jobs_add(pl, d->runner_id, d->runner, d->last.device_id,
+	    d->device, 0);
+}
+
+static int
+plan_job_cmp(const void *a, const void *b)
+{
+	const struct plan_job *x = a, *y = b;
+
+	if (x->runner_id != y->runner_id)
+		return (x->runner_id > y->runner_id) -
+		    (x->runner_id < y->runner_id);
+	return strcmp(x->device, y->device);
+}
+
+/* Sort by runner then device, one job per device (a birth's counts). */
+static void
+plan_jobs_unique(struct planner *pl)
+{
+	size_t i, n = 0;
+
+	if (pl->njobs == 0)
+		return;
+	qsort(pl->jobs, pl->njobs, sizeof(*pl->jobs), plan_job_cmp);
+	for (i = 1; i < pl->njobs; i++) {
+		if (plan_job_cmp(&pl->jobs[n], &pl->jobs[i]) == 0) {
+			pl->jobs[n].resend |= pl->jobs[i].resend;
+			pl->jobs[n].renew |= pl->jobs[i].renew;
+			if (pl->jobs[n].device_id == 0)
+				pl->jobs[n].device_id = pl->jobs[i].device_id;
+		} else
+			pl->jobs[++n] = pl->jobs[i];
+	}
+	pl->njobs = n + 1;
+}
+
+/*
+ * A birth's re-send of a plan the device was already sealed (the broker
+ * may have lost the retained copy): the same version, issue and expiry
+ * again, which the device takes as "same" if it has it. A new version for
+ * every birth would look like a new plan each time the device connects,
+ * and would replace a retained copy the device has not judged yet. Not
+ * when the runner's plan changed since, or less than half the TTL is left
+ * (then it is a re-issue). 1 if j was filled so.
+ */
+static int
+plan_same_seal(struct planner *pl, struct store *st, struct plan_job *j,
+    int64_t now_ms)
+{
+	struct store_device_plan dp;
+
+	if (store_device_plan_get(st, j->device_id, &dp) != 0 ||
+	    dp.version == 0 || dp.plan_version != pl->plans[j->plan].version ||
+	    dp.expires_ms - now_ms <= pl->ttl_ms / 2)
+		return 0;
+	j->version = dp.version;
+	j->issued_ms = dp.issued_ms;
+	j->expires_ms = dp.expires_ms;
+	return 1;
+}
+
+/*
+ * One batch of jobs, in a transaction of its own: the runner's newest plan,
+ * the device's active key, and the device's raised version, committed
+ * before anything is published (design note 5). Jobs that cannot be sent
+ * (no plan, no device, no active key) are left with ok = 0. 0, or -1 if
+ * the transaction failed (nothing raised).
+ */
+static int
+plan_batch_prepare(struct planner *pl, struct store *st, struct plan_job *v,
+    size_t n, int64_t now_ms)
+{
+	struct store_device	 d;
+	struct store_device_key	 k;
+	size_t			 i, np = 0;
+	int			 rc, have = 0;
+
+	if (store_begin(st) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		v[i].ok = 0;
+		if (i == 0 || v[i].runner_id != v[i - 1].runner_id) {
+			assert(np < PLAN_SEND_BATCH);
+			rc = store_plan_latest(st, v[i].runner_id,
+			    &pl->plans[np]);
+			have = rc == 0;
+			v[i].plan = np;
+			if (have)
+				np++;
+		} else
+			v[i].plan = np - (have ? 1 : 0);
+		if (!have)
+			continue;	/* no plan yet (or a bad row, logged) */
+		if (v[i].device_id == 0) {
+			if (store_device_get(st, v[i].runner_id, v[i].runner,
+			    v[i].device, 0, &d) != 0)
+				continue;	/* gone since the mark */
+			v[i].device_id = d.id;
+		}
+		if ((rc = store_device_key_active(st, v[i].device_id,
+		    &k)) != 0) {
+			if (rc == 1) {
+				pl->stats.nokey++;
+				log_debug("plan: %s/%s has no active key: no "
+				    "plan sent", v[i].runner, v[i].device);
+			}
+			continue;
+		}
+		if (!v[i].renew && plan_same_seal(pl, st, &v[i], now_ms))
+			;	/* the device has it: the same version again */
+		else if (store_device_plan_next(st, v[i].device_id,
+		    pl->plans[v[i].plan].version, now_ms, now_ms + pl->ttl_ms,
+		    &v[i].version) == -1)
+			continue;	/* logged; never a reused version */
+		else {
+			v[i].issued_ms = now_ms;
+			v[i].expires_ms = now_ms + pl->ttl_ms;
+		}
+		memcpy(v[i].pk, k.pk, sizeof(v[i].pk));
+		v[i].ok = 1;
+	}
+	if (store_commit(st) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+/* Seal the runner's plan for one device and publish it, retained QoS 1.
+ * A failed publish marks the device again (sent as a birth's re-send). */
+static void
+plan_send_one(struct planner *pl, const struct plan_job *j,
+    plan_publish_fn publish, void *arg)
+{
+	const struct store_plan	*sp = &pl->plans[j->plan];
+	struct crypto_plan_to	 to;
+	char			 topic[STRIDE_TOPIC_MAX];
+	size_t			 len;
+
+	memset(&to, 0, sizeof(to));
+	to.runner = j->runner;
+	to.device = j->device;
+	to.device_kx_pk = j->pk;
+	to.version = j->version;
+	to.issued_ms = j->issued_ms;
+	to.expires_ms = j->expires_ms;
+	if (topic_build(topic, sizeof(topic), pl->prefix, j->runner,
+	    j->device, STRIDE_KIND_PLAN) < 0 ||
+	    crypto_plan_seal(pl->sealed, CRYPTO_PLAN_SEALED_MAX, &len,
+	    sp->json, sp->len, &to, pl->id) == -1) {
+		/* Ids from the store are valid and the JSON is in range:
+		 * only an unusable device key gets here. */
+		pl->stats.failed++;
+		log_rate_warnx(&pl->rate_fail, "plan: %s/%s: cannot seal the "
+		    "plan to its key", j->runner, j->device);
+		return;
+	}
+	if (publish(arg, topic, pl->sealed, len, 1, 1) == -1) {
+		/* Try again on the next run (mqtt.c has said why). */
+		(void)plan_marks_add(&pl->marks, j->runner_id, j->runner,
+		    j->device);
+		return;
+	}
+	pl->stats.published++;
+	if (j->resend)
+		pl->stats.resent++;
+}
+
+/* Seal and send every job, a batch at a time. 0, or -1 if the store
+ * failed (the jobs not sent are marked again). */
+static int
+plan_send_jobs(struct planner *pl, struct store *st, int64_t now_ms,
+    plan_publish_fn publish, void *arg)
+{
+	size_t	i, k, n;
+
+	for (i = 0; i < pl->njobs; i += n) {
+		n = pl->njobs - i < PLAN_SEND_BATCH ? pl->njobs - i :
+		    PLAN_SEND_BATCH;
+		if (plan_batch_prepare(pl, st, &pl->jobs[i], n, now_ms) ==
+		    -1) {
+			for (k = i; k < pl->njobs; k++)
+				(void)plan_marks_add(&pl->marks,
+				    pl->jobs[k].runner_id, pl->jobs[k].runner,
+				    pl->jobs[k].device);
+			return -1;
+		}
+		for (k = i; k < i + n; k++) {
+			if (pl->jobs[k].ok)
+				plan_send_one(pl, &pl->jobs[k], publish,
+				    arg);
+		}
+	}
+	return 0;
 }
 
 /* ---- the run ---- */
@@ -448,19 +698,6 @@ plan_poll(struct planner *pl, struct store *st)
 	}
 }
 
-/* Was runner_id recomputed into a new plan in this run? */
-static int
-plan_fresh(const struct plan_marks *w, int64_t runner_id)
-{
-	size_t i;
-
-	for (i = 0; i < w->n; i++) {
-		if (w->v[i].runner_id == runner_id && w->v[i].fresh)
-			return 1;
-	}
-	return 0;
-}
-
 int
 plan_run(struct planner *pl, struct store *st, int64_t now_ms, int poll,
     plan_publish_fn publish, void *publish_arg)
@@ -469,12 +706,19 @@ plan_run(struct planner *pl, struct store *st, int64_t now_ms, int poll,
 	struct plan_mark_ent	*e;
 	struct plan		 p;
 	int64_t			 t0;
-	size_t			 i, recompute = 0;
-	int			 rc = 0, sent;
+	size_t			 i, recompute = 0, fresh = 0;
+	int			 rc = 0, due = 0, send;
 
-	if (poll)
+	if (poll) {
 		plan_poll(pl, st);
-	if (pl->marks.n == 0)
+		/* Re-issues (design note 5): at most every PLAN_DUE_EVERY_MS
+		 * of hub time, and again if the clock was set back. */
+		if (now_ms >= pl->due_next_ms ||
+		    pl->due_next_ms - now_ms > PLAN_DUE_EVERY_MS)
+			due = 1;
+	}
+	send = publish != NULL && pl->id != NULL;
+	if (pl->marks.n == 0 && !(send && (due || pl->reseal)))
 		return 0;
 	t0 = clock_mono_ms();
 	/* Take the marks; publishing may mark again (a failed send). */
@@ -498,28 +742,57 @@ plan_run(struct planner *pl, struct store *st, int64_t now_ms, int poll,
 			goto requeue;
 		}
 	}
-	for (i = 0; i < w.n && publish != NULL; i++) {
+	if (!send)
+		goto done;	/* stored; a birth or the poll sends it */
+
+	/* Who gets a sealed plan: every device of a runner with a new plan,
+	 * a device that was born, and (on the poll) devices whose plan is
+	 * half way to its expiry; or, after a rotation, everyone. */
+	pl->njobs = 0;
+	for (i = 0; i < w.n; i++) {
 		e = &w.v[i];
-		if (e->device[0] == '\0' && !e->fresh)
-			continue;
-		if (e->device[0] != '\0' && plan_fresh(&w, e->runner_id))
-			continue;	/* the new plan went to every device */
-		sent = plan_send(pl, st, e, e->device[0] != '\0' ? e->device :
-		    NULL, publish, publish_arg);
-		if (sent > 0 && e->device[0] != '\0')
-			pl->stats.resent += (uint64_t)sent;
-		if (sent > 0 && e->device[0] == '\0')
-			log_info("runner %s: plan sent to %d device%s in "
-			    "%lld ms", e->runner, sent, sent == 1 ? "" : "s",
-			    (long long)(clock_mono_ms() - t0));
-		else if (sent > 0)
-			log_debug("runner %s: current plan sent again to %s",
-			    e->runner, e->device);
+		if (e->device[0] == '\0' && e->fresh) {
+			fresh++;
+			if (store_devices_walk(st, e->runner, plan_job_device,
+			    pl) != 0)
+				goto requeue;
+		} else if (e->device[0] != '\0' &&
+		    plan_jobs_add(pl, e->runner_id, e->runner, 0, e->device,
+		    1) == -1)
+			goto requeue;
 	}
+	if (pl->reseal) {
+		if (store_device_plans_due_walk(st, INT64_MAX, plan_job_due,
+		    pl) != 0)
+			goto requeue;
+		pl->reseal = 0;
+		due = 0;	/* everyone is in already */
+	}
+	if (due) {
+		if (store_device_plans_due_walk(st, now_ms + pl->ttl_ms / 2,
+		    plan_job_due, pl) != 0)
+			goto requeue;
+		pl->due_next_ms = now_ms + PLAN_DUE_EVERY_MS;
+	}
+	plan_jobs_unique(pl);
+	if (plan_send_jobs(pl, st, now_ms, publish, publish_arg) == -1) {
+		rc = -1;
+		pl->stats.failed++;
+		log_rate_warnx(&pl->rate_fail, "plan: store failed; plans "
+		    "to send again");
+	}
+	if (fresh > 0 || pl->njobs >= PLAN_SEND_BATCH)
+		log_info("plans: sealed for %zu device%s (%zu new plan%s) "
+		    "in %lld ms", pl->njobs, pl->njobs == 1 ? "" : "s", fresh,
+		    fresh == 1 ? "" : "s", (long long)(clock_mono_ms() - t0));
+	else if (pl->njobs > 0)
+		log_debug("plans: %zu sealed and sent again", pl->njobs);
+	pl->njobs = 0;
 	goto done;
 requeue:
 	rc = -1;
 	pl->stats.failed++;
+	pl->njobs = 0;
 	log_rate_warnx(&pl->rate_fail, "plan: store failed; %zu plan%s to "
 	    "do again", w.n, w.n == 1 ? "" : "s");
 	for (i = 0; i < w.n; i++)

@@ -6,9 +6,12 @@
  * runner (plan_mark, no I/O) and, once its batch is committed, calls
  * plan_run: in a transaction of its own, each marked runner's history is
  * read from the store, rules_plan() makes the next plan, and a plan that
- * changed is stored; after the commit it is published, retained, QoS 1, on
- * <prefix>/v1/<runner>/<device>/plan for every device of the runner. A plan
- * that does not change is neither stored nor re-sent.
+ * changed is stored; after the commit it is sealed for each device of the
+ * runner with an active key (signed, encrypted to that device, with the
+ * device's own version, docs/protocol.md section 19) and published,
+ * retained, QoS 1, on <prefix>/v1/<runner>/<device>/plan. A plan that does
+ * not change is neither stored nor re-sent, except that a sealed plan is
+ * issued again before it expires, and re-sealed after a key rotation.
  *
  * Reports the hub did not receive itself (typed at `stridehub report`,
  * which writes the store directly) are found by polling: each tick, one
@@ -49,7 +52,13 @@ struct plan_stats {
 	uint64_t	published;	/* plan messages handed to publish */
 	uint64_t	resent;		/* of those, re-sends on a birth */
 	uint64_t	failed;		/* rules or store errors */
+	uint64_t	reissued;	/* sealed again: half the TTL gone */
+	uint64_t	nokey;		/* devices skipped: no active key */
 };
+
+/* How long a sealed plan is good for, unless planner_set_identity says
+ * (config plan_ttl_h). */
+#define PLAN_TTL_DEFAULT_MS	(168LL * 3600 * 1000)
 
 /*
  * A planner for topics under prefix (copied). s: the rules' settings
@@ -65,9 +74,10 @@ void		 planner_free(struct planner *);	/* NULL is a no-op */
  * one device it goes to (crypto_plan_seal), with the device's own version
  * (stored before publishing, only grows) and an expiry ttl_ms after it is
  * issued; a plan is issued again (same JSON, new version and expiry) once
- * less than half its TTL is left, found on the poll. id is borrowed and
- * must outlive the planner (hubkey_identity). Without an identity nothing
- * is published. Only devices with an active key get plans.
+ * less than half its TTL is left, found on the poll (at most once a
+ * minute). id is borrowed and must outlive the planner (hubkey_identity).
+ * Without an identity nothing is published (plans are still stored).
+ * Only devices with an active key get plans. ttl_ms < 60000: the default.
  */
 struct crypto_hub_identity;
 void	planner_set_identity(struct planner *,

@@ -68,6 +68,17 @@
  *    polls remember the newest id they saw, and a deleted newest row
  *    must not let a later one come back with an id at or below it.
  *
+ * 11. Sealed plans and key rotations (migration 7, issue 4). Every plan
+ *    the hub seals carries a per-device version that devices only accept
+ *    growing; device_plans holds the last one per device, raised by one
+ *    UPSERT (store_device_plan_next) in a transaction the caller commits
+ *    before it publishes, so no two seals ever share a version, even
+ *    across a crash. hub_rotations keeps every rotation announcement the
+ *    CLI made (`stridehub key rotate`); the hub polls its newest id. Rows
+ *    are read back like any other: an announcement must be 216 bytes that
+ *    start with STRDROT1 and agree with the row's columns (this file does
+ *    not verify signatures: devices do).
+ *
  * Threading: a struct store is used by one thread at a time. Readers in
  * other processes (the admin commands) open their own handle (read-only,
  * or read-write for `report` and `profile`) and see the last committed
@@ -299,6 +310,28 @@ static const char *const store_migrations[] = {
 	"  FROM imports;"
 	"DROP TABLE imports;"
 	"ALTER TABLE imports_v6 RENAME TO imports;",
+
+	/*
+	 * 7: sealed plans and hub key rotations (issue 4, design note 11).
+	 * device_plans: per device, the version of the last plan sealed for
+	 * it (only grows), which runner plan it sealed, and when that seal
+	 * was issued and expires. hub_rotations: every rotation
+	 * announcement, oldest first (AUTOINCREMENT: the hub polls the
+	 * newest id).
+	 */
+	"CREATE TABLE device_plans("
+	"  device_id INTEGER PRIMARY KEY REFERENCES devices(id),"
+	"  version INTEGER NOT NULL,"		/* >= 1, only grows */
+	"  plan_version INTEGER NOT NULL,"	/* plans.version it sealed */
+	"  issued_ms INTEGER NOT NULL,"
+	"  expires_ms INTEGER NOT NULL);"
+	"CREATE TABLE hub_rotations("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  issued_ms INTEGER NOT NULL,"
+	"  old_key_id BLOB NOT NULL,"	/* 8 bytes */
+	"  sign_pk BLOB NOT NULL UNIQUE,"	/* 32: a key is rotated to once */
+	"  kx_pk BLOB NOT NULL,"		/* 32 */
+	"  announcement BLOB NOT NULL);",	/* 216, crypto_rot_sign */
 };
 #define STORE_SCHEMA_VERSION \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -364,6 +397,13 @@ enum store_stmt {
 	STORE_DELETION_LAST,
 	STORE_DELETIONS_PENDING,
 	STORE_DELETION_DONE,
+	STORE_DEL_DPLANS,
+	STORE_DPLAN_GET,
+	STORE_DPLAN_NEXT,
+	STORE_DPLANS_DUE,
+	STORE_ROT_PUT,
+	STORE_ROT_LAST,
+	STORE_ROTS_WALK,
 	STORE_STMT_COUNT
 };
 
@@ -387,6 +427,10 @@ enum store_stmt {
 #define STORE_KEY_FROM \
 	" FROM device_keys k JOIN devices d ON d.id = k.device_id" \
 	" JOIN runners r ON r.id = d.runner_id"
+
+/* Columns read by store_dplan_row(), in this order. */
+#define STORE_DPLAN_COLS \
+	"device_id, version, plan_version, issued_ms, expires_ms"
 
 /* Columns read by store_symptom_row(), in this order. */
 #define STORE_SYMPTOM_COLS \
@@ -560,6 +604,37 @@ static const char *const store_sql[STORE_STMT_COUNT] = {
 	    " LIMIT ?1",
 	[STORE_DELETION_DONE] = "UPDATE deletions SET done_ms = ?2"
 	    " WHERE id = ?1 AND done_ms IS NULL",
+	[STORE_DEL_DPLANS] = "DELETE FROM device_plans WHERE device_id IN"
+	    " (SELECT id FROM devices WHERE runner_id = ?1)",
+	/* Sealed plans and rotations (design note 11). */
+	[STORE_DPLAN_GET] = "SELECT " STORE_DPLAN_COLS " FROM device_plans"
+	    " WHERE device_id = ?1",
+	/* The version only grows; at INT64_MAX the WHERE fails and no row
+	 * comes back (an error, never a wrap). */
+	[STORE_DPLAN_NEXT] = "INSERT INTO device_plans(device_id, version,"
+	    " plan_version, issued_ms, expires_ms) VALUES(?1, 1, ?2, ?3, ?4)"
+	    " ON CONFLICT(device_id) DO UPDATE SET version = version + 1,"
+	    " plan_version = ?2, issued_ms = ?3, expires_ms = ?4"
+	    " WHERE version >= 1 AND version < 9223372036854775807"
+	    " RETURNING version",
+	/* Devices with an active key whose runner has a plan and whose seal
+	 * expires before ?1, or that were never sent one. */
+	[STORE_DPLANS_DUE] = "SELECT d.id, d.runner_id, r.name, d.name,"
+	    " p.version, p.plan_version, p.issued_ms, p.expires_ms"
+	    " FROM device_keys k JOIN devices d ON d.id = k.device_id"
+	    " JOIN runners r ON r.id = d.runner_id"
+	    " LEFT JOIN device_plans p ON p.device_id = d.id"
+	    " WHERE k.revoked_ms IS NULL"
+	    " AND (p.device_id IS NULL OR p.expires_ms < ?1)"
+	    " AND EXISTS (SELECT 1 FROM plans WHERE runner_id = d.runner_id)"
+	    " ORDER BY d.runner_id, d.id",
+	[STORE_ROT_PUT] = "INSERT INTO hub_rotations(issued_ms, old_key_id,"
+	    " sign_pk, kx_pk, announcement) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[STORE_ROT_LAST] = "SELECT coalesce(max(id), 0) FROM hub_rotations",
+	/* The newest ?1, handed out oldest first. */
+	[STORE_ROTS_WALK] = "SELECT id, issued_ms, old_key_id, sign_pk, kx_pk,"
+	    " announcement FROM (SELECT * FROM hub_rotations ORDER BY id DESC"
+	    " LIMIT ?1) ORDER BY id",
 };
 
 struct store {
@@ -2244,7 +2319,8 @@ store_runner_delete(struct store *st, int64_t runner_id)
 	static const enum store_stmt order[] = {
 		STORE_DEL_CHUNKS, STORE_DEL_EVENTS, STORE_DEL_CUES,
 		STORE_DEL_SYMPTOMS, STORE_DEL_PLANS, STORE_DEL_IMPORTS,
-		STORE_DEL_DKEYS, STORE_DEL_SESSIONS, STORE_DEL_DEVICES,
+		STORE_DEL_DKEYS, STORE_DEL_DPLANS, STORE_DEL_SESSIONS,
+		STORE_DEL_DEVICES,
 		STORE_DEL_RUNNER
 	};
 	size_t	i;
@@ -2342,4 +2418,254 @@ store_deletion_done(struct store *st, int64_t id, int64_t now_ms)
 	if (rc != SQLITE_DONE)
 		return store_fail(st, "deletion done");
 	return 0;
+}
+
+/* ---- Sealed plans and key rotations (design note 11) ---- */
+
+/* A row of STORE_DPLAN_COLS (from column off) into p: 0, or -1 if bad. */
+static int
+store_dplan_row(sqlite3_stmt *q, int off, struct store_device_plan *p)
+{
+	sqlite3_int64	v, pv;
+
+	p->device_id = sqlite3_column_int64(q, off);
+	v = sqlite3_column_int64(q, off + 1);
+	pv = sqlite3_column_int64(q, off + 2);
+	p->issued_ms = sqlite3_column_int64(q, off + 3);
+	p->expires_ms = sqlite3_column_int64(q, off + 4);
+	if (sqlite3_column_type(q, off + 1) != SQLITE_INTEGER || v < 1 ||
+	    pv < 1 || pv > UINT32_MAX || p->issued_ms < 0 ||
+	    p->expires_ms <= p->issued_ms)
+		return -1;
+	p->version = (uint64_t)v;
+	p->plan_version = (uint32_t)pv;
+	return 0;
+}
+
+static int
+store_dplan_row_v(sqlite3_stmt *q, void *out)
+{
+	memset(out, 0, sizeof(struct store_device_plan));
+	return store_dplan_row(q, 0, out);
+}
+
+int
+store_device_plan_get(struct store *st, int64_t device_id,
+    struct store_device_plan *out)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_DPLAN_GET];
+
+	memset(out, 0, sizeof(*out));
+	sqlite3_bind_int64(q, 1, device_id);
+	return store_one(st, q, "device plan get", store_dplan_row_v, out,
+	    sizeof(*out));
+}
+
+int
+store_device_plan_next(struct store *st, int64_t device_id,
+    uint32_t plan_version, int64_t issued_ms, int64_t expires_ms,
+    uint64_t *version)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_DPLAN_NEXT];
+	sqlite3_int64	 v = 0;
+	int		 rc, type = SQLITE_NULL;
+
+	if (plan_version < 1 || issued_ms < 0 || expires_ms <= issued_ms) {
+		log_warnx("store: device plan next: device %lld: bad times or "
+		    "plan version", (long long)device_id);
+		return -1;
+	}
+	sqlite3_bind_int64(q, 1, device_id);
+	sqlite3_bind_int64(q, 2, plan_version);
+	sqlite3_bind_int64(q, 3, issued_ms);
+	sqlite3_bind_int64(q, 4, expires_ms);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		type = sqlite3_column_type(q, 0);
+		v = sqlite3_column_int64(q, 0);
+		rc = sqlite3_step(q);	/* finish the statement */
+	}
+	if (rc != SQLITE_DONE) {
+		sqlite3_reset(q);
+		return store_fail(st, "device plan next");
+	}
+	sqlite3_reset(q);
+	/* No row: the stored version could not grow (a bad row, or the
+	 * end of the range). Never reuse a version. */
+	if (type != SQLITE_INTEGER || v < 1) {
+		log_warnx("store: device plan next: device %lld: the stored "
+		    "version cannot grow", (long long)device_id);
+		return -1;
+	}
+	*version = (uint64_t)v;
+	return 0;
+}
+
+int
+store_device_plans_due_walk(struct store *st, int64_t before_ms,
+    int (*cb)(void *, const struct store_plan_due *), void *arg)
+{
+	sqlite3_stmt		*q = st->stmt[STORE_DPLANS_DUE];
+	struct store_plan_due	 d;
+	int			 rc, ret = 0;
+
+	sqlite3_bind_int64(q, 1, before_ms);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		memset(&d, 0, sizeof(d));
+		d.runner_id = sqlite3_column_int64(q, 1);
+		/* Columns 4..7 are a version row less its device id:
+		 * read from 3, then set the id. */
+		if (store_copy_id(d.runner, q, 2) == -1 ||
+		    store_copy_id(d.device, q, 3) == -1 ||
+		    (sqlite3_column_type(q, 4) != SQLITE_NULL &&
+		    store_dplan_row(q, 3, &d.last) == -1)) {
+			/* A bad version row is resealed from scratch:
+			 * store_device_plan_next refuses it, logged. */
+			log_warnx("store: device %lld: bad row in file, "
+			    "skipped", (long long)sqlite3_column_int64(q, 0));
+			continue;
+		}
+		d.last.device_id = sqlite3_column_int64(q, 0);
+		if ((ret = cb(arg, &d)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = store_fail(st, "device plans due");
+	sqlite3_reset(q);
+	return ret;
+}
+
+static uint64_t
+store_be64(const uint8_t *p)
+{
+	uint64_t	v = 0;
+	int		i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* An announcement and its columns agree (layout: store.h, crypto.h). */
+static int
+store_rotation_ok(const struct store_rotation *r)
+{
+	return memcmp(r->ann, "STRDROT1", 8) == 0 &&
+	    memcmp(r->ann + 8, r->old_key_id, STORE_KEY_ID_BYTES) == 0 &&
+	    memcmp(r->ann + 16, r->sign_pk, STORE_KEY_BYTES) == 0 &&
+	    memcmp(r->ann + 48, r->kx_pk, STORE_KEY_BYTES) == 0 &&
+	    r->issued_ms >= 0 && store_be64(r->ann + 80) ==
+	    (uint64_t)r->issued_ms;
+}
+
+/* A blob column of exactly len bytes into dst, or -1. */
+static int
+store_blob(sqlite3_stmt *q, int col, void *dst, size_t len)
+{
+	if (sqlite3_column_type(q, col) != SQLITE_BLOB ||
+	    sqlite3_column_bytes(q, col) != (int)len)
+		return -1;
+	memcpy(dst, sqlite3_column_blob(q, col), len);
+	return 0;
+}
+
+static int
+store_rotation_row(sqlite3_stmt *q, struct store_rotation *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(q, 0);
+	r->issued_ms = sqlite3_column_int64(q, 1);
+	if (store_blob(q, 2, r->old_key_id, sizeof(r->old_key_id)) == -1 ||
+	    store_blob(q, 3, r->sign_pk, sizeof(r->sign_pk)) == -1 ||
+	    store_blob(q, 4, r->kx_pk, sizeof(r->kx_pk)) == -1 ||
+	    store_blob(q, 5, r->ann, sizeof(r->ann)) == -1 ||
+	    !store_rotation_ok(r))
+		return -1;
+	return 0;
+}
+
+int
+store_rotation_put(struct store *st, const struct store_rotation *r,
+    int64_t *id)
+{
+	sqlite3_stmt	*q = st->stmt[STORE_ROT_PUT];
+	int		 rc;
+
+	if (!store_rotation_ok(r)) {
+		log_warnx("store: rotation put: announcement and fields "
+		    "differ");
+		return -1;
+	}
+	sqlite3_bind_int64(q, 1, r->issued_ms);
+	sqlite3_bind_blob(q, 2, r->old_key_id, sizeof(r->old_key_id),
+	    SQLITE_STATIC);
+	sqlite3_bind_blob(q, 3, r->sign_pk, sizeof(r->sign_pk),
+	    SQLITE_STATIC);
+	sqlite3_bind_blob(q, 4, r->kx_pk, sizeof(r->kx_pk), SQLITE_STATIC);
+	sqlite3_bind_blob(q, 5, r->ann, sizeof(r->ann), SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "rotation put");
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_rotation_last_id(struct store *st, int64_t *id)
+{
+	return store_one(st, st->stmt[STORE_ROT_LAST], "rotation last id",
+	    store_int64_row, id, sizeof(*id)) == 0 ? 0 : -1;
+}
+
+struct store_rot_last {
+	struct store_rotation	*out;
+	int			 found;
+};
+
+static int
+store_rot_last_cb(void *arg, const struct store_rotation *r)
+{
+	struct store_rot_last *l = arg;
+
+	*l->out = *r;
+	l->found = 1;
+	return 0;
+}
+
+int
+store_rotation_last(struct store *st, struct store_rotation *out)
+{
+	struct store_rot_last l = { out, 0 };
+
+	memset(out, 0, sizeof(*out));
+	if (store_rotations_walk(st, 1, store_rot_last_cb, &l) != 0)
+		return -1;
+	return l.found ? 0 : 1;
+}
+
+int
+store_rotations_walk(struct store *st, size_t limit,
+    int (*cb)(void *, const struct store_rotation *), void *arg)
+{
+	sqlite3_stmt		*q = st->stmt[STORE_ROTS_WALK];
+	struct store_rotation	 r;
+	int			 rc, ret = 0;
+
+	sqlite3_bind_int64(q, 1, limit == 0 ? -1 : store_limit(limit));
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (store_rotation_row(q, &r) == -1) {
+			log_warnx("store: rotation %lld: bad row in file",
+			    (long long)sqlite3_column_int64(q, 0));
+			ret = -1;
+			break;
+		}
+		if ((ret = cb(arg, &r)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = store_fail(st, "rotations walk");
+	sqlite3_reset(q);
+	return ret;
 }

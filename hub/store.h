@@ -1,7 +1,8 @@
 /*
  * store.h - the hub's SQLite store: runners (and their profiles), devices,
- * sessions, samples, events, symptom reports, plans and device public
- * keys.
+ * sessions, samples, events, symptom reports, plans, device public keys,
+ * the versions of the plans sealed for each device and the hub key
+ * rotations.
  *
  * The only includer of sqlite3.h. WAL mode, schema versioned by
  * PRAGMA user_version with forward-only migrations. Writes are batched by the
@@ -320,7 +321,8 @@ int	store_device_keys_walk(struct store *, const char *runner,
  * store_runner_delete: every row of the runner, in the caller's
  * transaction: chunks, events, session cues and reports of its sessions
  * and devices, its plans, import runs, device keys, sessions, devices and
- * the runner. 0 deleted, 1 there was no such runner (nothing deleted), -1
+ * the runner (and its devices' sealed-plan versions). 0 deleted, 1 there
+ * was no such runner (nothing deleted), -1
  * error (roll back). Its name is free again afterwards: data arriving
  * under it makes a new runner.
  */
@@ -346,6 +348,74 @@ int	store_deletion_last_id(struct store *, int64_t *id);
 int	store_deletions_pending(struct store *, struct store_deletion *out,
 	    size_t cap, size_t *n);
 int	store_deletion_done(struct store *, int64_t id, int64_t now_ms);
+
+/*
+ * Sealed plans (issue 4; store.c design note 11). Each device has its own
+ * plan version (u64, >= 1, only grows), raised for every plan sealed for
+ * it, and the issue and expiry times of that seal.
+ *
+ * store_device_plan_next: raise the device's version (1 for its first),
+ * record which runner plan version it seals and its issued/expires times,
+ * and return the new version in *version. In the caller's transaction,
+ * which must COMMIT before the sealed plan is published. 0 or -1.
+ * store_device_plan_get: 0 filled, 1 none yet, -1 error or bad row.
+ * store_device_plans_due_walk: every device with an active key whose
+ * runner has a plan and whose last seal expires before before_ms (or that
+ * never got one: version 0 in the row), by runner id then device id. A cb
+ * returning non-zero stops the walk and that value is returned. Scans the
+ * active keys: call it now and then, not every tick.
+ */
+struct store_device_plan {
+	int64_t		device_id;
+	uint64_t	version;	/* >= 1; 0: never sealed (due walk) */
+	uint32_t	plan_version;	/* the runner plan it sealed */
+	int64_t		issued_ms;
+	int64_t		expires_ms;	/* > issued_ms */
+};
+struct store_plan_due {
+	int64_t		runner_id;
+	char		runner[STRIDE_ID_MAX + 1];
+	char		device[STRIDE_ID_MAX + 1];
+	struct store_device_plan last;	/* version 0: none yet */
+};
+int	store_device_plan_next(struct store *, int64_t device_id,
+	    uint32_t plan_version, int64_t issued_ms, int64_t expires_ms,
+	    uint64_t *version);
+int	store_device_plan_get(struct store *, int64_t device_id,
+	    struct store_device_plan *out);
+int	store_device_plans_due_walk(struct store *, int64_t before_ms,
+	    int (*cb)(void *, const struct store_plan_due *), void *arg);
+
+/*
+ * Hub key rotations (issue 4; docs/protocol.md section 21). `stridehub key
+ * rotate` inserts one row per rotation: the 216-byte announcement
+ * (crypto_rot_sign) and, for queries, its fields. Rows are checked when
+ * read: sizes, the STRDROT1 context, and the columns equal to the
+ * announcement's bytes (signatures are the devices' to verify).
+ *
+ * store_rotation_put: in the caller's transaction; *id (if not NULL) gets
+ * the row's id, which only grows. A new signing key stored before fails.
+ * store_rotation_last_id: the newest id (0: none); one index seek.
+ * store_rotation_last: the newest row: 0 filled, 1 none, -1 error or bad.
+ * store_rotations_walk: the newest `limit` rows (0: all), oldest first; a
+ * bad row fails the walk (-1: a chain with a hole is no chain).
+ */
+#define STORE_KEY_ID_BYTES	8
+#define STORE_ROT_BYTES		216
+struct store_rotation {
+	int64_t		id;
+	int64_t		issued_ms;
+	uint8_t		old_key_id[STORE_KEY_ID_BYTES];
+	uint8_t		sign_pk[STORE_KEY_BYTES];	/* the new key */
+	uint8_t		kx_pk[STORE_KEY_BYTES];
+	uint8_t		ann[STORE_ROT_BYTES];		/* as published */
+};
+int	store_rotation_put(struct store *, const struct store_rotation *r,
+	    int64_t *id);
+int	store_rotation_last_id(struct store *, int64_t *id);
+int	store_rotation_last(struct store *, struct store_rotation *out);
+int	store_rotations_walk(struct store *, size_t limit,
+	    int (*cb)(void *, const struct store_rotation *), void *arg);
 
 /* Walks for the admin commands and for loading state at start-up. A cb
  * returning non-zero stops the walk and that value is returned.

@@ -2,12 +2,13 @@
  * crypto.c - the StrideHub security layer (see stride/crypto.h), and the
  * only file of the project that includes sodium.h.
  *
- * Owns: every byte layout of docs/envelope.md (sealed envelope, signed
- * plan, heartbeat, rotation announcement, trust state, passphrase box) and
- * every call into libsodium. Never: logs, reads a clock, touches a file,
- * parses JSON, keeps state beyond libsodium's one-time init, or invents a
- * construction (only crypto_sign, crypto_kx, crypto_aead_xchacha20poly1305
- * _ietf, crypto_generichash, crypto_pwhash and crypto_secretbox are used).
+ * Owns: every byte layout of docs/protocol.md, sections 13 to 25 (sealed
+ * envelope, signed plan, heartbeat, rotation announcement, trust state,
+ * passphrase box) and every call into libsodium. Never: logs, reads a
+ * clock, touches a file, parses JSON, keeps state beyond libsodium's
+ * one-time init, or invents a construction (only crypto_sign, crypto_kx,
+ * crypto_aead_xchacha20poly1305_ietf, crypto_generichash, crypto_pwhash
+ * and crypto_secretbox are used).
  *
  * Design notes:
  *  1. Every hostile buffer is checked for size first, then for its fixed

@@ -14,6 +14,7 @@
  */
 #include <sys/stat.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -73,8 +74,7 @@ keyfile_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* fsync the directory holding path, so the rename itself is durable. */
-static int
+int
 keyfile_sync_dir(const char *path)
 {
 	char	 dir[PATH_MAX];
@@ -244,6 +244,29 @@ fail:
 	errno = saved;
 	keyfile_why(why, reason);
 	return -1;
+}
+
+int
+keyfile_read_passphrase(char *pass, size_t cap, const char *path,
+    const char **why)
+{
+	size_t	len = 0, n;
+
+	assert(pass != NULL && cap >= 2 && path != NULL);
+	if (keyfile_read_private(pass, cap - 1, &len, path, why) == -1) {
+		crypto_wipe(pass, cap);
+		return -1;
+	}
+	pass[len] = '\0';
+	for (n = 0; n < len && pass[n] != '\n' && pass[n] != '\r'; n++)
+		;
+	if (n == 0 || memchr(pass, '\0', n) != NULL) {
+		crypto_wipe(pass, cap);
+		keyfile_why(why, "the first line is empty or not text");
+		return -1;
+	}
+	crypto_wipe(pass + n, cap - n);
+	return 0;
 }
 
 /* ---- key files ---- */

@@ -1,8 +1,8 @@
 /*
  * crypto.h - keys, sealed device messages, sealed plans, the signed hub
  * heartbeat, hub key rotation and a device's trust state: the StrideHub
- * security layer (issue 4). docs/envelope.md has every byte layout and the
- * order of the checks; docs/security.md the threat model;
+ * security layer (issue 4). docs/protocol.md, sections 13 to 25, has every
+ * byte layout and the order of the checks; docs/security.md the threat model;
  * tests/vectors/envelope-v1.txt pins the layouts with test vectors.
  *
  * Built only from libsodium's high-level constructions, nothing invented:
@@ -63,12 +63,12 @@
 #define CRYPTO_KEY_ID_BYTES	8	/* key id: first 8 bytes of the fp */
 #define CRYPTO_FP_TEXT_MAX	20	/* "ABCD-EFGH-IJKL-MNOP" and a NUL */
 
-/* ---- the sealed envelope: every device message and every plan ----
+/* ---- the sealed envelope: every device message, ack, plan and relay ----
  *
  *   off len
  *   0   1   magic 0x53 ('S')
  *   1   1   protocol version (STRIDE_PROTO_VERSION)
- *   2   1   kind (enum stride_kind: 1 telemetry .. 6 plan)
+ *   2   1   kind (enum stride_kind: 1 telemetry .. 6 plan, 7 relay)
  *   3   1   flags, 0
  *   4   4   epoch, u32 big-endian (0 for a plan)
  *   8   4   seq, u32 big-endian (0 for status and plan)
@@ -224,16 +224,18 @@ int	crypto_session_hub(struct crypto_session *out,
 	    const struct crypto_hub_identity *hub,
 	    const uint8_t dev_kx_pk[CRYPTO_KX_PK_BYTES]);
 
-/* ---- sealed device messages (and the hub's acks) ---- */
+/* ---- sealed device messages (and the hub's acks and relays) ---- */
 
 /*
  * Seal msg[0..msg_len) (the v1 JSON, 1..STRIDE_PAYLOAD_MAX bytes) into
  * sealed (cap >= msg_len + STRIDE_SEAL_OVERHEAD) with the sender's tx key.
- * kind is telemetry, event, symptom or status (device -> hub) or ack
- * (hub -> device, seq = the acked seq); epoch >= 1; seq >= 1, except 0 for
- * status. runner/device are the ids of the device's topic. A fresh random
- * nonce every call. Returns 0 and sets *sealed_len, or -1 for arguments
- * that could never be sealed (the caller's bug; nothing is written).
+ * kind is telemetry, event, symptom or status (device -> hub), ack
+ * (hub -> device, seq = the acked seq) or relay (hub -> device, epoch/seq =
+ * the reporting device's); epoch >= 1; seq >= 1, except 0 for status.
+ * runner/device are the ids of the topic it goes on (for what the hub
+ * sends: the recipient's). A fresh random nonce every call. Returns 0 and
+ * sets *sealed_len, or -1 for arguments that could never be sealed (the
+ * caller's bug; nothing is written).
  */
 int	crypto_msg_seal(uint8_t *sealed, size_t cap, size_t *sealed_len,
 	    const void *msg, size_t msg_len, enum stride_kind kind,

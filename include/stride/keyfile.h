@@ -11,7 +11,7 @@
  * given, protects the secrets with Argon2id + secretbox (crypto.h's
  * passphrase box); the public keys stay readable without it.
  *
- * Layout (all sizes in bytes, docs/envelope.md has the details):
+ * Layout (all sizes in bytes, docs/protocol.md section 23 has the details):
  *   0  8  "STRDKEY1"
  *   8  1  type: 1 hub identity, 2 device key
  *   9  1  protection: 0 none, 1 passphrase
@@ -74,6 +74,19 @@ int	keyfile_write_atomic(const char *path, const void *buf, size_t len,
  */
 int	keyfile_read_private(void *buf, size_t cap, size_t *len,
 	    const char *path, const char **why);
+
+/*
+ * A passphrase: the first line of the private file path (the rule of
+ * keyfile_read_private), without its line end, NUL-terminated in
+ * pass[0..cap). 0, or -1 with *why ("the first line is empty or not text",
+ * or keyfile_read_private's reason) and pass wiped. Wipe pass when done.
+ */
+int	keyfile_read_passphrase(char *pass, size_t cap, const char *path,
+	    const char **why);
+
+/* fsync the directory holding path, so a rename or unlink in it is
+ * durable. 0, or -1 with errno. */
+int	keyfile_sync_dir(const char *path);
 
 /*
  * Save a key. pass NULL: secrets in clear (still mode 0600); otherwise

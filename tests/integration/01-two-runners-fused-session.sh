@@ -2,14 +2,21 @@
 # Two runners on one broker: ana with a foot pod and a watch, ben with a
 # watch. The hub must store one fused session per runner: ana's distance the
 # watch's own (never pod + watch), her cadence the foot pod's, ben's alone.
+# Every device is enrolled first and speaks sealed.
 . "$(dirname "$0")/lib.sh"
 
 broker_start
 hub_start
+enrol ana ana-pod
+enrol ana ana-watch
+enrol ben ben-watch
+# Everything on the devices' topics, as a stranger on the broker sees it.
+mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -F '%t %x' -t 'stridehub/v1/#' \
+    > "$T/wire.txt" 2> "$T/sub.log" &
+PIDS="$PIDS $!"
 start=$(( $(date +%s) * 1000 ))
 agent() {	# runner device role seed
-	"$AGENT" --runner "$1" --device "$2" --role "$3" --host 127.0.0.1 \
-	    --port "$PORT" --state-dir "$T" run --synthetic --duration-s 600 \
+	stride_agent "$1" "$2" "$3" run --synthetic --duration-s 600 \
 	    --pace-s-per-km 360 --cadence 168 --hills 2 --seed "$4" \
 	    --start-ms "$start" --speed 40 > "$T/agent-$2.log" 2>&1
 }
@@ -23,6 +30,18 @@ wait $a3 || fail "ben's watch agent failed"
 closed() { [ "$(sql "select count(*) from sessions where open = 0")" = 2 ]; }
 wait_for 20 closed || fail "sessions not closed: $(sql 'select id, open from sessions')"
 hub_alive || fail "hub died"
+
+# On the wire: only sealed envelopes, the kind byte their topic's; no JSON.
+bad=$(unsealed "$T/wire.txt")
+[ -z "$bad" ] || fail "not sealed on the wire: $bad"
+for d in ana/ana-pod ana/ana-watch ben/ben-watch; do
+	for k in telemetry event status ack; do
+		grep -q "^stridehub/v1/$d/$k 5301" "$T/wire.txt" ||
+			fail "no sealed $k seen on $d"
+	done
+done
+grep -q "$(printf '"samples"' | xxd -p)" "$T/wire.txt" &&
+	fail "telemetry JSON in clear on the wire"
 
 [ "$(sql "select count(*) from sessions")" = 2 ] ||
 	fail "expected exactly 2 sessions: $(sql 'select * from sessions')"
@@ -58,4 +77,4 @@ awk -v u="$uphill" 'BEGIN { exit !(u > 0) }' || fail "ben's hills left no uphill
 # The admin commands show it.
 "$HUB" -f "$DB" sessions | grep -q "ana" || fail "sessions list lacks ana"
 "$HUB" -f "$DB" session "$(row id ana)" | grep -q "avg_cadence" || fail "session view"
-pass "one fused session per runner; ana $fused_m m, ben $(row distance_m ben) m"
+pass "all sealed on the wire; one fused session per runner; ana $fused_m m, ben $(row distance_m ben) m"

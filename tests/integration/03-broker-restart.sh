@@ -8,9 +8,9 @@ broker_start
 # The agent plays 20x faster than real time, so a 3 s outage is a minute of
 # device time without data: keep the idle timeout well above that.
 hub_start -o idle_timeout_ms=600000
+enrol cy cy-watch
 start=$(( $(date +%s) * 1000 ))
-"$AGENT" --runner cy --device cy-watch --role watch --host 127.0.0.1 \
-    --port "$PORT" --state-dir "$T" --ack-timeout-s 30 run --synthetic \
+stride_agent cy cy-watch watch --ack-timeout-s 30 run --synthetic \
     --duration-s 300 --seed 3 --start-ms "$start" --speed 20 \
     > "$T/agent.log" 2>&1 & a=$!
 some() { [ "$(sql "select count(*) from chunks")" -ge 5 ]; }

@@ -7,9 +7,9 @@
 
 broker_start
 hub_start
+enrol dee dee-pod
 start=$(( $(date +%s) * 1000 ))
-"$AGENT" --runner dee --device dee-pod --role footpod --host 127.0.0.1 \
-    --port "$PORT" --state-dir "$T" --ack-timeout-s 30 run --synthetic \
+stride_agent dee dee-pod footpod --ack-timeout-s 30 run --synthetic \
     --duration-s 300 --seed 4 --start-ms "$start" --speed 20 \
     > "$T/agent.log" 2>&1 & a=$!
 some() { [ "$(sql "select count(*) from chunks")" -ge 5 ]; }

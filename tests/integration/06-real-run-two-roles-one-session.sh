@@ -21,10 +21,15 @@ broker_start
 # The fenix 5 leaves up to 9 s between records: the tests' usual 5 s idle
 # timeout would cut its run in two, as it would cut a live device's.
 hub_start -o idle_timeout_ms=60000
+enrol ana ana-pod
+enrol ana ana-watch
+if [ -f "$F2" ]; then
+	enrol ben ben-pod
+	enrol ben ben-watch
+fi
 start=$(( $(date +%s) * 1000 ))
 agent() {	# runner device role file speed
-	"$AGENT" --runner "$1" --device "$2" --role "$3" --host 127.0.0.1 \
-	    --port "$PORT" --state-dir "$T" run --file "$4" \
+	stride_agent "$1" "$2" "$3" run --file "$4" \
 	    --start-ms "$start" --speed "$5" > "$T/agent-$2.log" 2>&1
 }
 agent ana ana-pod footpod "$F1" 10 & a1=$!

@@ -6,25 +6,26 @@
 # per run (the GPX and the live run's file skipped as the same runs, the
 # broken file refused with its reason, the note ignored), a second import
 # must add nothing, and the running hub must notice the import and publish
-# ana's new plan to her watch. With the real data folder, ben's history is
-# imported from it too: one session per run, then nothing more.
+# ana's new plan to her watch (sealed: read as the watch opens it). With the
+# real data folder, ben's history is imported from it too: one session per
+# run, then nothing more.
 . "$(dirname "$0")/lib.sh"
 
 broker_start
 hub_start
+enrol ana ana-watch
 now_s=$(date +%s)
 start=$(( now_s * 1000 ))
 mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -t 'stridehub/v1/ana/+/plan' \
-    -F '%t %p' > "$T/plans.txt" 2> "$T/sub.log" &
+    -F '%t %x' > "$T/plans.txt" 2> "$T/sub.log" &
 PIDS="$PIDS $!"
 
-"$AGENT" --runner ana --device ana-watch --role watch --host 127.0.0.1 \
-    --port "$PORT" --state-dir "$T" run --synthetic --duration-s 300 \
+stride_agent ana ana-watch watch run --synthetic --duration-s 300 \
     --pace-s-per-km 360 --hills 0 --start-ms "$start" --speed 30 \
     > "$T/live.log" 2>&1 || fail "live run failed"
 closed() { [ "$(sql "select count(*) from sessions where open = 0")" = 1 ]; }
 wait_for 20 closed || fail "live session not closed"
-has_ver() { grep -q "^stridehub/v1/ana/ana-watch/plan .*\"ver\":$1," "$T/plans.txt"; }
+has_ver() { seen_plans "$T/plans.txt" ana ana-watch | grep -qx "$1"; }
 wait_for 10 has_ver 1 || fail "no plan 1 after the live run"
 
 # tcx FILE START_S POINTS SPEED CAD_PER_LEG [cut]: a flat run, 1 s points.
@@ -106,7 +107,8 @@ grep -q "^profile ana: usual cadence 171 spm (median of 2 flat runs)$" "$T/impor
 [ "$(sql "select cadence_spm from runners where name = 'ana'")" = 171 ] || fail "profile cadence"
 
 # The running hub notices the import and publishes ana's new plan.
-wait_for 5 has_ver 2 || fail "no plan 2 after the import: $(cat "$T/plans.txt")"
+wait_for 5 has_ver 2 ||
+	fail "no plan 2 after the import: $(seen_plans "$T/plans.txt" ana ana-watch | tr '\n' ' ')"
 "$HUB" -f "$DB" plan ana > "$T/plan.txt" || fail "stridehub plan"
 grep -Eq "^plan +2$" "$T/plan.txt" || fail "stridehub plan does not show version 2"
 grep -q "runner ana: plan 2" "$T/hub.log" || fail "the hub did not make plan 2"

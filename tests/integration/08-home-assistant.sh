@@ -8,7 +8,9 @@
 #      during the run and ended all null); the plan sensor shows the plan
 #      her devices got;
 #  (b) an MQTT client writing HA's select ("much_aware") makes a next-day
-#      report and a new plan (higher version) on each device's plan topic;
+#      report and a new plan (higher version) on each device's plan topic,
+#      sealed to that device: it opens for it and for no other (HA's own
+#      command and state topics stay plain JSON);
 #      a command for a runner the hub does not know creates nothing; a
 #      retained command is refused when the hub (re)subscribes;
 #  (c) a restarted HA (a discovery config deleted, then "online" on
@@ -18,19 +20,23 @@
 
 broker_start
 hub_start
+enrol ana ana-pod
+enrol ana ana-watch
 
-# Everything the hub says to HA, and the devices' plans, as it arrives.
+# Everything the hub says to HA as it arrives; the devices' sealed plans
+# (binary) in hex, apart.
 mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -v -t 'homeassistant/#' \
-    -t 'stridehub/ha/#' -t 'stridehub/v1/ana/+/plan' > "$T/seen.txt" \
-    2> "$T/sub.log" &
+    -t 'stridehub/ha/#' > "$T/seen.txt" 2> "$T/sub.log" &
+PIDS="$PIDS $!"
+mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -F '%t %x' \
+    -t 'stridehub/v1/ana/+/plan' > "$T/plans.txt" 2> "$T/sub2.log" &
 PIDS="$PIDS $!"
 
 # The run ended before the hub's "now" (it is replayed 40x faster than it
 # was run), so its next-day report is due as it would be the next morning.
 start=$(( ($(date +%s) - 900) * 1000 ))
 run() {	# device role
-	"$AGENT" --runner ana --device "$1" --role "$2" --host 127.0.0.1 \
-	    --port "$PORT" --state-dir "$T" run --synthetic --duration-s 400 \
+	stride_agent ana "$1" "$2" run --synthetic --duration-s 400 \
 	    --pace-s-per-km 360 --cadence 168 --hills 2 --seed 8 --speed 40 \
 	    --start-ms "$start" > "$T/$1.log" 2>&1
 }
@@ -105,9 +111,12 @@ retained stridehub/v1/_hub/status | grep -q '"state":"online"' ||
 
 # Spot checks: the plan sensor's state is the devices' plan; the last run
 # is the stored session; the live values came and ended all null.
-plan1=$(retained stridehub/v1/ana/ana-watch/plan | sed 's/^[^ ]* //')
+# The devices' plan: the retained sealed plan, as the watch opens it.
+hex_to "$T/plan1.bin" "$(retained_hex stridehub/v1/ana/ana-watch/plan)"
+plan1=$(open_plan ana ana-watch "$T/plan1.bin") ||
+	fail "no retained plan on the watch that opens for it"
 dist=$(num dist "$plan1")
-[ -n "$dist" ] || fail "no retained plan on the watch"
+[ -n "$dist" ] || fail "the watch's plan has no distance: $plan1"
 hplan=$(payload_of stridehub/ha/ana/plan "$T/states.txt")
 within "$(num max_distance_km "$hplan")" "$(awk -v d="$dist" 'BEGIN { print d / 1000 }')" 0.005 ||
 	fail "HA's plan max distance $(num max_distance_km "$hplan") km is not the plan's $dist m"
@@ -132,14 +141,28 @@ runners=$(sql "select count(*) from runners")
 mosquitto_pub -h 127.0.0.1 -p "$PORT" -t stridehub/ha/nobody/report/set -m usual
 mosquitto_pub -h 127.0.0.1 -p "$PORT" -t stridehub/ha/ana/report/set -m 'much aware'
 mosquitto_pub -h 127.0.0.1 -p "$PORT" -t stridehub/ha/ana/report/set -m much_aware
-newer_plan() {	# device: a plan above v1 on its plan topic
-	v=$(num ver "$(payload_of "stridehub/v1/ana/$1/plan" "$T/seen.txt")")
+newer_plan() {	# device: a plan above v1 on its plan topic, as it opens it
+	v=$(seen_plans "$T/plans.txt" ana "$1" | grep -v refused | tail -n 1)
 	[ -n "$v" ] && [ "$v" -gt "$v1" ]
 }
 for d in ana-pod ana-watch; do
-	wait_for 10 newer_plan "$d" || fail "no new plan on $d after HA's report"
+	wait_for 10 newer_plan "$d" || fail "no new plan on $d after HA's report: $(seen_plans "$T/plans.txt" ana "$d" | tr '\n' ' ')"
 done
-v2=$(num ver "$(payload_of stridehub/v1/ana/ana-watch/plan "$T/seen.txt")")
+v2=$(seen_plans "$T/plans.txt" ana ana-watch | tail -n 1)
+[ "$(seen_plans "$T/plans.txt" ana ana-pod | tail -n 1)" = "$v2" ] ||
+	fail "the pod and the watch got different plans"
+# Sealed: each device's new plan opens for it only; no plan JSON in clear.
+for d in ana-pod ana-watch; do
+	hex_to "$T/new.bin" "$(retained_hex "stridehub/v1/ana/$d/plan")"
+	[ "$(plan_ver "$(open_plan ana "$d" "$T/new.bin")")" = "$v2" ] ||
+		fail "the retained plan on $d does not open as plan $v2 for $d"
+	o=ana-pod; [ "$d" = ana-pod ] && o=ana-watch
+	open_plan ana "$o" "$T/new.bin" > /dev/null 2>&1 &&
+		fail "$d's plan opens for $o"
+done
+bad=$(unsealed "$T/plans.txt")
+[ -z "$bad" ] || fail "a plan not sealed: $bad"
+grep -q "$(printf '"ver":' | xxd -p)" "$T/plans.txt" && fail "a plan in clear"
 [ "$(sql "select count(*) from symptoms where device_id is null and level = 4")" = 1 ] ||
 	fail "HA's report was not stored once as much_aware: $(sql 'select * from symptoms')"
 [ "$(sql "select count(*) from runners")" = "$runners" ] ||
@@ -150,7 +173,7 @@ wait_for 5 has_state stridehub/ha/ana/report '"status":"reported","level":"much_
 	fail "HA's report status did not follow: $(retained stridehub/ha/ana/report)"
 wait_for 5 has_state stridehub/ha/ana/plan "\"version\":$v2," ||
 	fail "HA's plan did not follow to version $v2"
-pass "(b) HA's select: report stored, plan $v1 -> $v2 on both devices and in HA"
+pass "(b) HA's select: report stored, plan $v1 -> $v2 sealed to each device and in HA"
 
 # (c) A restarted HA: the config it lost comes back on its birth.
 cfg=homeassistant/sensor/stridehub_ana/plan_distance/config

@@ -78,6 +78,55 @@ main(void)
 	CHECK(config_set(&c, "shared_group", "a/b", &why) == 0);
 	CHECK(config_check(&c) == -1);
 
+	/* Issue 4: the key passphrase file, the heartbeat, the plan TTL. */
+	config_defaults(&c);
+	CHECK(c.key_passphrase_file[0] == '\0');
+	CHECK(c.heartbeat_ms == 60000 && c.plan_ttl_h == 168);
+	CHECK(config_set(&c, "key_passphrase_file", "/etc/stride/pass",
+	    &why) == 0 && strcmp(c.key_passphrase_file,
+	    "/etc/stride/pass") == 0);
+	{
+		static const struct {
+			const char	*key, *value;
+			int		 ok;
+		} t[] = {
+			{ "heartbeat_ms", "999", 0 },
+			{ "heartbeat_ms", "1000", 1 },
+			{ "heartbeat_ms", "300000", 1 },
+			{ "heartbeat_ms", "300001", 0 },
+			{ "heartbeat_ms", "1e3", 0 },
+			{ "plan_ttl_h", "0", 0 },
+			{ "plan_ttl_h", "1", 1 },
+			{ "plan_ttl_h", "8760", 1 },
+			{ "plan_ttl_h", "8761", 0 },
+			{ "plan_ttl_h", "-1", 0 },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+			config_defaults(&c);
+			CHECK((config_set(&c, t[i].key, t[i].value, &why) ==
+			    0) == t[i].ok);
+			CHECK(config_check(&c) == 0);
+		}
+	}
+	config_defaults(&c);
+	CHECK(write_file(path, "heartbeat_ms = 5000\nplan_ttl_h = 24\n"
+	    "key_passphrase_file = /run/pass\n") == 0);
+	CHECK(config_load(&c, path) == 0);
+	CHECK(c.heartbeat_ms == 5000 && c.plan_ttl_h == 24);
+	CHECK(strcmp(c.key_passphrase_file, "/run/pass") == 0);
+	/* A struct filled without config_set is checked all the same. */
+	config_defaults(&c);
+	c.heartbeat_ms = 0;
+	CHECK(config_check(&c) == -1);
+	config_defaults(&c);
+	c.plan_ttl_h = 8761;
+	CHECK(config_check(&c) == -1);
+	config_defaults(&c);
+	c.plan_ttl_h = 0;
+	CHECK(config_check(&c) == -1);
+
 	CHECK(config_load(&c, "/nonexistent/stridehub.conf") == -1);
 	unlink(path);
 	return check_done("test_config");

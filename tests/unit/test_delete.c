@@ -2,8 +2,8 @@
  * test_delete.c - deleting a runner from the store (issue 5): the request
  * rows `stridehub runner delete` writes and the hub reads, and
  * store_runner_delete, which must remove every row of one runner (chunks,
- * events, cues, reports, plans, import runs, device keys, sessions,
- * devices, the runner) and nothing of another, in the caller's
+ * events, cues, reports, plans, import runs, device keys, the devices'
+ * sealed-plan versions, sessions, devices, the runner) and nothing of another, in the caller's
  * transaction; ids the hub polls are never reused after a deletion.
  *
  * A real store file in a temp dir, read back only through store.h.
@@ -40,6 +40,9 @@ rm_rf(void)
 struct seen {
 	int64_t		runner_id;
 	int		devices, sessions, samples, keys, plans, symptoms;
+	int		dplans;		/* sealed-plan version rows */
+	int64_t		dev[2];		/* device ids */
+	int		ndev;
 	uint32_t	cues;
 	int64_t		sess[4];
 	int		nsess;
@@ -50,8 +53,11 @@ count_device(void *arg, const struct store_device *d)
 {
 	struct seen *s = arg;
 
-	if (d->runner_id == s->runner_id)
+	if (d->runner_id == s->runner_id) {
 		s->devices++;
+		if (s->ndev < 2)
+			s->dev[s->ndev++] = d->id;
+	}
 	return 0;
 }
 
@@ -112,6 +118,16 @@ count_symptom(void *arg, const struct store_symptom *y)
 }
 
 /* Everything of runner name (id rid) the store will hand out. */
+static int
+count_dplan(void *arg, const struct store_plan_due *d)
+{
+	struct seen *s = arg;
+
+	if (d->runner_id == s->runner_id && d->last.version != 0)
+		s->dplans++;
+	return 0;
+}
+
 static void
 look(struct store *st, const char *name, int64_t rid, struct seen *s)
 {
@@ -132,6 +148,15 @@ look(struct store *st, const char *name, int64_t rid, struct seen *s)
 	CHECK(store_device_keys_walk(st, name, count_key, s) == 0);
 	CHECK(store_plans_walk(st, rid, count_plan, s) == 0);
 	CHECK(store_symptoms_walk(st, rid, 0, 1000, count_symptom, s) == 0);
+	/* Sealed-plan versions: through the due walk (every device with an
+	 * active key and a plan) and by device. */
+	CHECK(store_device_plans_due_walk(st, INT64_MAX, count_dplan, s) == 0);
+	for (i = 0; i < s->ndev; i++) {
+		struct store_device_plan dp;
+
+		CHECK(store_device_plan_get(st, s->dev[i], &dp) == 0);
+		CHECK(dp.version == 2 && dp.device_id == s->dev[i]);
+	}
 }
 
 /* A runner with two devices, two sessions of samples, events, cues,
@@ -197,6 +222,13 @@ make_runner(struct store *st, const char *name, int seed)
 		memset(pk, seed * 16 + k + 1, sizeof(pk));
 		memset(fp, seed * 16 + k + 1, sizeof(fp));
 		CHECK(store_device_key_put(st, d[k].id, pk, fp, T0) == 0);
+		/* Two sealed plans sent to each device. */
+		for (i = 0; i < 2; i++) {
+			uint64_t v;
+
+			CHECK(store_device_plan_next(st, d[k].id, 2, T0,
+			    T0 + 1000, &v) == 0 && v == (uint64_t)i + 1);
+		}
 	}
 	CHECK(store_commit(st) == 0);
 	return rid;
@@ -227,6 +259,7 @@ check_same(const struct seen *a, const struct seen *b)
 	CHECK(a->plans == b->plans);
 	CHECK(a->symptoms == b->symptoms);
 	CHECK(a->cues == b->cues);
+	CHECK(a->dplans == b->dplans);
 }
 
 int
@@ -263,7 +296,7 @@ main(void)
 	/* The fixture is what the checks below assume. */
 	CHECK(a0.devices == 2 && a0.sessions == 2 && a0.samples == 16);
 	CHECK(a0.keys == 2 && a0.plans == 2 && a0.symptoms == 3);
-	CHECK(a0.cues == 6);
+	CHECK(a0.cues == 6 && a0.dplans == 2);
 	check_same(&a0, &b0);
 	CHECK(store_runner_counts(st, ana, &na) == 0);
 	CHECK(na.devices == 2 && na.sessions == 2 && na.reports == 3 &&
@@ -298,7 +331,12 @@ main(void)
 	CHECK(store_runner_get(st, "ana", 0, &id) == 1);
 	look(st, "ana", ana, &a1);
 	CHECK(a1.devices == 0 && a1.sessions == 0 && a1.keys == 0 &&
-	    a1.plans == 0 && a1.symptoms == 0);
+	    a1.plans == 0 && a1.symptoms == 0 && a1.dplans == 0);
+	for (n = 0; n < (size_t)a0.ndev; n++) {
+		struct store_device_plan dp;
+
+		CHECK(store_device_plan_get(st, a0.dev[n], &dp) == 1);
+	}
 	for (n = 0; n < (size_t)a0.nsess; n++) {
 		struct seen gone;
 

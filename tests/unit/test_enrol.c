@@ -1,6 +1,7 @@
 /*
  * test_enrol.c - the key and enrolment commands (`key init`, `key show`,
- * `device add`, `device revoke`, `device keys`) against a real store in a
+ * `key rotate`, `device add` (one, or --from a file), `device revoke`,
+ * `device keys`) against a real store in a
  * temp dir and real libsodium: the files they write and their modes, what
  * they print (compared with keys recomputed here, not with fixed text),
  * what they refuse and with which exit status, and what the store holds
@@ -18,6 +19,7 @@
 #include "check.h"
 #include "cli.h"
 #include "config.h"
+#include "hubkey.h"
 #include "store.h"
 #include "stride/crypto.h"
 #include "stride/keyfile.h"
@@ -446,6 +448,207 @@ test_no_hub_key(void)
 }
 
 static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	CHECK(f != NULL);
+	if (f != NULL) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void
+test_from_file(void)
+{
+	struct crypto_device_key k[4];
+	struct store_device_key	 sk;
+	char			 t[4][KEYFILE_DEV_PK_TEXT_MAX];
+	char			 f[4][CRYPTO_FP_TEXT_MAX];
+	char			 path[160], text[1024], want[200];
+	int			 i;
+
+	for (i = 0; i < 4; i++)
+		dev_key(&k[i], t[i], f[i]);
+	snprintf(path, sizeof(path), "%s/devices.txt", tmpdir);
+
+	/* Comments, blank lines, tabs; three devices, two runners. */
+	snprintf(text, sizeof(text), "# runner device key\n\n"
+	    "r5 pod %s\n  r5\twatch  %s\r\n   # indented comment\n"
+	    "r6 pod %s\n", t[0], t[1], t[2]);
+	write_file(path, text);
+	CHECK(run(4, "device", "add", "--from", path) == 0);
+	CHECK(has(out, "devices", "3") && has(out, "added", "3") &&
+	    has(out, "unchanged", "0") && has(out, "file", path));
+	CHECK(has(out, "hub_key", hub_text));
+	CHECK(active_key("r5", "pod", &sk) == 0 &&
+	    memcmp(sk.pk, k[0].kx_pk, 32) == 0);
+	CHECK(active_key("r5", "watch", &sk) == 0 &&
+	    memcmp(sk.pk, k[1].kx_pk, 32) == 0);
+	CHECK(active_key("r6", "pod", &sk) == 0 &&
+	    memcmp(sk.pk, k[2].kx_pk, 32) == 0);
+	/* Again: nothing changes. */
+	CHECK(run(4, "device", "add", "--from", path) == 0);
+	CHECK(has(out, "devices", "3") && has(out, "unchanged", "3") &&
+	    has(out, "added", "0"));
+
+	/* A bad line refuses the whole file, with its number: nothing of
+	 * the good lines before it is enrolled. */
+	{
+		/* a bad key, a bad runner id, too few and too many fields */
+		static const char *const pre[] = { "r7 pod ", "R7 pod ",
+		    "r7 pod", "r7 pod " };
+		static const char *const key[] = { "stride-dev-pk1:AAAA", NULL,
+		    "", NULL };
+		static const char *const post[] = { "\n", "\n", "\n",
+		    " extra\n" };
+
+		for (i = 0; i < 4; i++) {
+			char line[200];
+
+			snprintf(line, sizeof(line), "%s%s%s", pre[i],
+			    key[i] != NULL ? key[i] : t[3], post[i]);
+			snprintf(text, sizeof(text), "r7 watch %s\n# c\n%s",
+			    t[3], line);
+			write_file(path, text);
+			CHECK(run(4, "device", "add", "--from", path) == 1);
+			snprintf(want, sizeof(want), "%s:3: ", path);
+			CHECK(strstr(err, want) != NULL);
+			CHECK(active_key("r7", "watch", &sk) == -1);
+		}
+	}
+	/* The same key on two lines: the second is refused (line 2). */
+	snprintf(text, sizeof(text), "r7 a %s\nr7 b %s\n", t[3], t[3]);
+	write_file(path, text);
+	CHECK(run(4, "device", "add", "--from", path) == 1);
+	snprintf(want, sizeof(want), "%s:2: ", path);
+	CHECK(strstr(err, want) != NULL && strstr(err, "enrolled") != NULL);
+	CHECK(active_key("r7", "a", &sk) == -1);
+	/* Another key for an enrolled device: only with --replace. */
+	snprintf(text, sizeof(text), "r5 pod %s\n", t[3]);
+	write_file(path, text);
+	CHECK(run(4, "device", "add", "--from", path) == 1);
+	CHECK(strstr(err, "--replace") != NULL);
+	CHECK(run(5, "device", "add", "--from", path, "--replace") == 0);
+	CHECK(has(out, "replaced", "1"));
+	CHECK(active_key("r5", "pod", &sk) == 0 &&
+	    memcmp(sk.pk, k[3].kx_pk, 32) == 0);
+	/* No such file; --from without a file; a file and positionals. */
+	snprintf(text, sizeof(text), "%s/none.txt", tmpdir);
+	CHECK(run(4, "device", "add", "--from", text) == 1);
+	CHECK(run(3, "device", "add", "--from") == 2);
+	CHECK(run(6, "device", "add", "--from", path, "r1", "x") == 2);
+	for (i = 0; i < 4; i++)
+		crypto_wipe(&k[i], sizeof(k[i]));
+}
+
+/* After a rotation, device add prints the new hub key. */
+static void
+test_from_file_after_rotate(void)
+{
+	struct crypto_device_key k;
+	char			 t[KEYFILE_DEV_PK_TEXT_MAX];
+	char			 f[CRYPTO_FP_TEXT_MAX];
+
+	dev_key(&k, t, f);
+	CHECK(run(5, "device", "add", "r8", "pod", t) == 0);
+	CHECK(has(out, "hub_key", hub_text));
+	crypto_wipe(&k, sizeof(k));
+}
+
+/* The announcement of the store's newest rotation, checked as a device
+ * would: old trust + announcement = the new key. */
+static void
+check_rotation_store(const uint8_t old_spk[32], const uint8_t old_kpk[32],
+    const uint8_t new_spk[32])
+{
+	struct store		*st;
+	struct store_rotation	 r;
+	struct crypto_trust	 t;
+	const char		*why = NULL;
+	char			 e[256];
+
+	CHECK((st = store_open(dbpath, 1, e, sizeof(e))) != NULL);
+	if (st == NULL)
+		return;
+	CHECK(store_rotation_last(st, &r) == 0);
+	CHECK(memcmp(r.sign_pk, new_spk, 32) == 0);
+	crypto_trust_init(&t, old_spk, old_kpk);
+	CHECK(crypto_trust_apply_rot(&t, r.ann, sizeof(r.ann), &why) == 0);
+	CHECK(memcmp(t.hub_sign_pk, new_spk, 32) == 0);
+	store_close(st);
+}
+
+static void
+test_rotate(void)
+{
+	uint8_t		 spk0[32], kpk0[32], spk1[32], kpk1[32];
+	char		 fp[CRYPTO_FP_TEXT_MAX], next[200], show[256];
+	const char	*why = NULL;
+
+	CHECK(keyfile_public_hub(spk0, kpk0, hubkey, &why) == 0);
+	CHECK(run(2, "key", "rotate") == 0);
+	CHECK(has(out, "file", hubkey) && has(out, "passphrase", "no"));
+	crypto_fp_text(fp, spk0);
+	CHECK(has(out, "old_sign_fp", fp));
+	CHECK(keyfile_public_hub(spk1, kpk1, hubkey, &why) == 0);
+	CHECK(memcmp(spk1, spk0, 32) != 0 && memcmp(kpk1, kpk0, 32) == 0);
+	crypto_fp_text(fp, spk1);
+	CHECK(has(out, "new_sign_fp", fp) && has(out, "hub_sign_fp", fp));
+	CHECK(file_mode(hubkey) == 0600);
+	snprintf(next, sizeof(next), "%s/%s", keydir, HUBKEY_FILE_NEXT);
+	CHECK(access(next, F_OK) == -1);
+	/* What it printed is what key show now prints. */
+	CHECK(value(out, "hub_key", show, sizeof(show)) != NULL);
+	CHECK(run(2, "key", "show") == 0);
+	CHECK(has(out, "hub_key", show));
+	check_rotation_store(spk0, kpk0, spk1);
+	/* device add now hands out the new key. */
+	CHECK(strlen(show) < sizeof(hub_text));
+	memcpy(hub_text, show, sizeof(hub_text) - 1);
+	hub_text[sizeof(hub_text) - 1] = '\0';
+
+	/* A left-over hub.key.next not in the store: refused, kept. */
+	write_file(next, "x");
+	CHECK(run(2, "key", "rotate") == 1);
+	CHECK(strstr(err, HUBKEY_FILE_NEXT) != NULL);
+	CHECK(access(next, F_OK) == 0);
+	unlink(next);
+	CHECK(run(3, "key", "rotate", "--force") == 2);
+}
+
+/* A protected key rotates only with its passphrase, into a protected key
+ * (its own store: one store follows one hub's keys). */
+static void
+test_rotate_passphrase(void)
+{
+	char			 db[160], dir[160], key[200], pf[160], e[256];
+	struct cli_opts		 o;
+	struct crypto_hub_identity id;
+	struct store		*st;
+	const char		*why = NULL;
+
+	snprintf(db, sizeof(db), "%s/p.db", tmpdir);
+	snprintf(dir, sizeof(dir), "%s/pkeys", tmpdir);
+	snprintf(key, sizeof(key), "%s/hub.key", dir);
+	snprintf(pf, sizeof(pf), "%s/pass", tmpdir);
+	CHECK((st = store_open(db, 0, e, sizeof(e))) != NULL);
+	store_close(st);
+	o.db_path = db;
+	o.key_dir = dir;
+	o.prefix = NULL;
+	CHECK(runo(&o, 2, "key", "rotate") == 1);
+	CHECK(strstr(err, "passphrase") != NULL);
+	CHECK(runo(&o, 4, "key", "rotate", "--passphrase-file", pf) == 0);
+	CHECK(has(out, "passphrase", "yes"));
+	CHECK(keyfile_load_hub(&id, key, NULL, &why) ==
+	    KEYFILE_NEED_PASSPHRASE);
+	CHECK(keyfile_load_hub(&id, key, "correct horse", &why) == KEYFILE_OK);
+	crypto_wipe(&id, sizeof(id));
+}
+
+static void
 test_key_dir(void)
 {
 	char	b[64];
@@ -489,6 +692,10 @@ main(void)
 	test_bad_input();
 	test_enrol();
 	test_no_hub_key();
+	test_from_file();
+	test_rotate();
+	test_from_file_after_rotate();
+	test_rotate_passphrase();
 
 	free(out);
 	free(err);

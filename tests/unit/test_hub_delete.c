@@ -5,10 +5,14 @@
  * `stridehub runner delete --yes` does, is done at the next tick while the
  * runner has an open session and HA work queued; every retained topic of
  * the runner is emptied and nothing else; the rows are gone, the other
- * runner is untouched; a status alone does not bring the runner back,
- * data makes a new one; a request for a runner already gone publishes
- * nothing.
+ * runner is untouched; the runner's device keys go with it, so nothing
+ * its devices send is accepted any more (status or data) until a device
+ * is enrolled again, which makes a new runner; a request for a runner
+ * already gone publishes nothing. Devices are enrolled with real keys and
+ * every message is sealed (docs/protocol.md section 17), as test_hub.c does.
  */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +21,12 @@
 #include "check.h"
 #include "config.h"
 #include "hub.h"
+#include "hubkey.h"
 #include "queue.h"
 #include "store.h"
 #include "stride/codec.h"
+#include "stride/crypto.h"
+#include "stride/keyfile.h"
 #include "stride/log.h"
 #include "stride/topic.h"
 
@@ -90,37 +97,86 @@ cleared(const struct recorder *r, size_t from, const char *topic)
 }
 
 static struct queue *q;
+static struct crypto_hub_identity hub_id;
 
-static void
-push(const char *topic, const char *payload)
+/* The enrolled devices: their keys, as the agents hold them. */
+#define NDEV 4
+static struct dev {
+	const char		*runner, *device;
+	struct crypto_device_key key;
+	struct crypto_session	 sess;
+} devs[NDEV] = {
+	{ .runner = "ana", .device = "pod" },
+	{ .runner = "ana", .device = "watch" },
+	{ .runner = "ben", .device = "pod" },
+	{ .runner = NULL }
+};
+
+static struct dev *
+dev_of(const char *runner, const char *device)
 {
-	CHECK(queue_push(q, topic, strlen(topic), payload,
-	    strlen(payload)) == 0);
+	int i;
+
+	for (i = 0; i < NDEV && devs[i].runner != NULL; i++)
+		if (strcmp(devs[i].runner, runner) == 0 &&
+		    strcmp(devs[i].device, device) == 0)
+			return &devs[i];
+	return NULL;
+}
+
+/* `stridehub device add runner device <a new key>` through st. */
+static void
+enrol(struct store *st, struct dev *d)
+{
+	struct store_device	sd;
+	uint8_t			fp[CRYPTO_FP_BYTES];
+	int64_t			rid;
+
+	CHECK(crypto_device_generate(&d->key) == 0);
+	CHECK(crypto_session_device(&d->sess, &d->key, hub_id.kx_pk) == 0);
+	CHECK(store_runner_get(st, d->runner, 1, &rid) == 0);
+	CHECK(store_device_get(st, rid, d->runner, d->device, 1, &sd) == 0);
+	crypto_fp(fp, d->key.kx_pk);
+	CHECK(store_device_key_put(st, sd.id, d->key.kx_pk, fp, T0) == 0);
+}
+
+/* json sealed by (runner, device) on its topic of kind. */
+static void
+push(const char *runner, const char *device, enum stride_kind kind,
+    const char *json, uint32_t epoch, uint32_t seq)
+{
+	struct dev	*d = dev_of(runner, device);
+	uint8_t		 buf[STRIDE_SEALED_MAX];
+	char		 topic[STRIDE_TOPIC_MAX];
+	size_t		 len = 0;
+
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	CHECK(crypto_msg_seal(buf, sizeof(buf), &len, json, strlen(json),
+	    kind, epoch, seq, runner, device, d->sess.tx) == 0);
+	CHECK(topic_build(topic, sizeof(topic), "stridehub", runner, device,
+	    kind) > 0);
+	CHECK(queue_push(q, topic, strlen(topic), buf, len) == 0);
 }
 
 static void
 push_tel(const char *runner, const char *device, uint32_t seq, int sec)
 {
-	char topic[STRIDE_TOPIC_MAX], buf[256];
+	char buf[256];
 
-	snprintf(topic, sizeof(topic), "stridehub/v1/%s/%s/telemetry", runner,
-	    device);
 	snprintf(buf, sizeof(buf), "{\"v\":1,\"epoch\":1,\"seq\":%u,"
 	    "\"role\":\"footpod\",\"samples\":[{\"t\":%lld,\"cad\":170,"
 	    "\"spd\":3.1,\"dist\":%d}]}", seq,
 	    (long long)(T0 + (int64_t)sec * 1000), sec * 3);
-	push(topic, buf);
+	push(runner, device, STRIDE_KIND_TELEMETRY, buf, 1, seq);
 }
 
 static void
 push_status(const char *runner, const char *device)
 {
-	char topic[STRIDE_TOPIC_MAX];
-
-	snprintf(topic, sizeof(topic), "stridehub/v1/%s/%s/status", runner,
-	    device);
-	push(topic, "{\"v\":1,\"state\":\"online\",\"epoch\":1,"
-	    "\"battery\":80}");
+	push(runner, device, STRIDE_KIND_STATUS, "{\"v\":1,\"state\":"
+	    "\"online\",\"epoch\":1,\"battery\":80}", 1, 0);
 }
 
 static int
@@ -152,10 +208,13 @@ main(void)
 	struct store_runner_counts	 nb0, nb1, na;
 	struct hub_config		 c;
 	struct recorder			 rec;
+	struct hub_stats		 hs0, hs;
 	struct store			*st, *cli;
+	struct hubkey			*hk;
 	struct hub			*h;
+	const char			*why;
 	char				 dir[] = "/tmp/stride-test-hdel-XXXXXX";
-	char				 path[300], err[256];
+	char				 path[300], kdir[300], err[256];
 	int64_t				 now = T0 + 60000, ana, ben, ana2, req;
 	size_t				 mark;
 	int				 i, n;
@@ -170,7 +229,19 @@ main(void)
 	memset(&rec, 0, sizeof(rec));
 	q = queue_new(1 << 20);
 	CHECK((st = store_open(path, 0, err, sizeof(err))) != NULL);
+	/* `stridehub key init` and three `device add`. */
+	snprintf(kdir, sizeof(kdir), "%s/keys", dir);
+	CHECK(mkdir(kdir, 0700) == 0);
+	CHECK(crypto_hub_generate(&hub_id) == 0);
+	snprintf(err, sizeof(err), "%.200s/%s", kdir, HUBKEY_FILE);
+	CHECK(keyfile_save_hub(err, &hub_id, NULL, CRYPTO_KDF_INTERACTIVE, 0,
+	    &why) == 0);
+	for (i = 0; i < 3; i++)
+		enrol(st, &devs[i]);
+	CHECK((hk = hubkey_open(kdir, NULL, "stridehub", c.heartbeat_ms, st,
+	    err, sizeof(err))) != NULL);
 	CHECK((h = hub_new(&c, st, record, &rec)) != NULL);
+	CHECK(hub_set_keys(h, hk) == 0);
 
 	/* Ana (two devices) and ben run; HA hears of both. */
 	for (i = 1; i <= 5; i++) {
@@ -235,12 +306,23 @@ main(void)
 		    nq == 0);
 	}
 
-	/* A status alone does not bring ana back; data does, as new. */
+	/* Her devices' keys went with her: neither a status nor data
+	 * brings ana back... */
+	hub_get_stats(h, &hs0);
 	push_status("ana", "pod");
-	CHECK(process(h, now + 300) == 0);
-	CHECK(store_runner_get(cli, "ana", 0, &ana2) == 1);
 	push_tel("ana", "pod", 7, 7);
-	CHECK(process(h, now + 400) == 0);
+	CHECK(process(h, now + 300) == 0);
+	hub_get_stats(h, &hs);
+	CHECK(hs.unauth_device == hs0.unauth_device + 2);
+	CHECK(hs.stored == hs0.stored);
+	CHECK(store_runner_get(cli, "ana", 0, &ana2) == 1);
+	/* ...a new enrolment does, as a new runner, from the next tick. */
+	enrol(cli, dev_of("ana", "pod"));
+	CHECK(hub_tick(h, now + 1400) == 0);
+	push_tel("ana", "pod", 7, 7);
+	CHECK(process(h, now + 1400) == 0);
+	hub_get_stats(h, &hs0);
+	CHECK(hs0.stored == hs.stored + 1);
 	CHECK(store_runner_get(cli, "ana", 0, &ana2) == 0);
 	CHECK(store_runner_counts(cli, ana2, &na) == 0);
 	CHECK(na.devices == 1 && na.sessions == 1);
@@ -251,12 +333,13 @@ main(void)
 	 * new ana stays. */
 	CHECK(store_deletion_put(cli, ana, "ana", now, &req) == 0);
 	mark = rec.n;
-	CHECK(hub_tick(h, now + 500) == 0);
+	CHECK(hub_tick(h, now + 2500) == 0);
 	CHECK(count(&rec, mark, "ana", 1) == 0);
 	CHECK(store_runner_get(cli, "ana", 0, &ana2) == 0);
 
 	store_close(cli);
 	hub_free(h);
+	hubkey_free(hk);
 	store_close(st);
 	queue_free(q);
 	free(rec.v);
@@ -269,6 +352,9 @@ main(void)
 		unlink(p);
 	}
 	unlink(path);
+	snprintf(err, sizeof(err), "%.200s/%s", kdir, HUBKEY_FILE);
+	unlink(err);
+	rmdir(kdir);
 	rmdir(dir);
 	return check_done("test_hub_delete");
 }

@@ -2,7 +2,9 @@
  * test_store.c - the SQLite store against a real file in a temp dir:
  * create and migrate, reopen, runners and devices, dedupe state, chunks
  * (duplicates, order, corruption), sessions, events and symptoms, walks,
- * and read-only handles beside a writer.
+ * read-only handles beside a writer, per-device sealed-plan versions (only
+ * growing; which devices are due) and hub key rotations (checked rows,
+ * oldest first).
  *
  * The test never includes sqlite3.h (store.c is its only includer): what
  * it needs to see of the file it reads from the file's bytes, whose format
@@ -732,6 +734,194 @@ test_corrupt_chunk(void)
 	store_close(st);
 }
 
+/* A rotation row as `key rotate` makes it (signatures are not the
+ * store's business: random bytes stand in for them). */
+static void
+make_rot(struct store_rotation *r, int n, int64_t t)
+{
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	r->issued_ms = t;
+	memset(r->old_key_id, n, sizeof(r->old_key_id));
+	memset(r->sign_pk, n + 1, sizeof(r->sign_pk));
+	memset(r->kx_pk, 0x77, sizeof(r->kx_pk));
+	memcpy(r->ann, "STRDROT1", 8);
+	memcpy(r->ann + 8, r->old_key_id, 8);
+	memcpy(r->ann + 16, r->sign_pk, 32);
+	memcpy(r->ann + 48, r->kx_pk, 32);
+	for (i = 0; i < 8; i++)
+		r->ann[80 + i] = (uint8_t)((uint64_t)t >> (56 - 8 * i));
+	for (i = 88; i < STORE_ROT_BYTES; i++)
+		r->ann[i] = (uint8_t)(i * 7 + n);
+}
+
+struct rots {
+	int64_t	id[8];
+	int	n;
+	struct store_rotation last;
+};
+
+static int
+rots_cb(void *arg, const struct store_rotation *r)
+{
+	struct rots *x = arg;
+
+	if (x->n < 8)
+		x->id[x->n++] = r->id;
+	x->last = *r;
+	return 0;
+}
+
+struct due {
+	int		n;
+	int64_t		dev[8];
+	uint64_t	ver[8];
+};
+
+static int
+due_cb(void *arg, const struct store_plan_due *d)
+{
+	struct due *x = arg;
+
+	if (x->n < 8) {
+		x->dev[x->n] = d->last.device_id;
+		x->ver[x->n++] = d->last.version;
+	}
+	return 0;
+}
+
+static void
+test_sealed_plans(void)
+{
+	struct store		*st = open_rw(), *ro;
+	struct store_device	 a, b, c, z;
+	struct store_device_plan dp;
+	struct store_rotation	 r[4], got;
+	struct store_plan	 p;
+	struct rots		 x;
+	struct due		 d;
+	uint8_t			 pk[STORE_KEY_BYTES];
+	int64_t			 rid, zid, id, last;
+	uint64_t		 v;
+	int			 i;
+
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	CHECK(store_begin(st) == 0);
+	CHECK(store_runner_get(st, "sealy", 1, &rid) == 0);
+	CHECK(store_device_get(st, rid, "sealy", "a", 1, &a) == 0);
+	CHECK(store_device_get(st, rid, "sealy", "b", 1, &b) == 0);
+	CHECK(store_device_get(st, rid, "sealy", "c", 1, &c) == 0);
+	CHECK(store_runner_get(st, "noplan", 1, &zid) == 0);
+	CHECK(store_device_get(st, zid, "noplan", "z", 1, &z) == 0);
+	/* a, b and z have keys; c has none. */
+	for (i = 0; i < 3; i++) {
+		memset(pk, 0xa0 + i, sizeof(pk));
+		CHECK(store_device_key_put(st, i == 0 ? a.id : i == 1 ? b.id :
+		    z.id, pk, pk, T0) == 0);
+	}
+	memset(&p, 0, sizeof(p));
+	p.runner_id = rid;
+	p.version = 1;
+	p.issued_ms = T0;
+	snprintf(p.reasons, sizeof(p.reasons), "START");
+	p.len = (size_t)snprintf(p.json, sizeof(p.json), "{\"v\":1}");
+	CHECK(store_plan_put(st, &p) == 0);
+
+	/* Versions: 1 for the first seal, then each one more; the times and
+	 * the plan it sealed are kept. Nonsense times are refused. */
+	CHECK(store_device_plan_get(st, a.id, &dp) == 1);
+	for (i = 1; i <= 3; i++) {
+		CHECK(store_device_plan_next(st, a.id, 1, T0 + i, T0 + 100 + i,
+		    &v) == 0 && v == (uint64_t)i);
+	}
+	CHECK(store_device_plan_next(st, a.id, 1, T0, T0, &v) == -1);
+	CHECK(store_device_plan_next(st, a.id, 0, T0, T0 + 1, &v) == -1);
+	CHECK(store_device_plan_get(st, a.id, &dp) == 0);
+	CHECK(dp.device_id == a.id && dp.version == 3 &&
+	    dp.plan_version == 1 && dp.issued_ms == T0 + 3 &&
+	    dp.expires_ms == T0 + 103);
+	CHECK(store_device_plan_next(st, b.id, 1, T0, T0 + 1000, &v) == 0 &&
+	    v == 1);
+	CHECK(store_commit(st) == 0);
+
+	/* A rolled back raise is not kept (the caller commits before it
+	 * publishes). */
+	CHECK(store_begin(st) == 0);
+	CHECK(store_device_plan_next(st, a.id, 1, T0, T0 + 1, &v) == 0 &&
+	    v == 4);
+	CHECK(store_rollback(st) == 0);
+	CHECK(store_device_plan_get(st, a.id, &dp) == 0 && dp.version == 3);
+
+	/* Due: active key, a plan, and a seal expiring before the time (or
+	 * none yet). c (no key) and z (no plan) never are. */
+	memset(&d, 0, sizeof(d));
+	CHECK(store_device_plans_due_walk(st, T0 + 103, due_cb, &d) == 0);
+	CHECK(d.n == 0);
+	memset(&d, 0, sizeof(d));
+	CHECK(store_device_plans_due_walk(st, T0 + 104, due_cb, &d) == 0);
+	CHECK(d.n == 1 && d.dev[0] == a.id && d.ver[0] == 3);
+	memset(&d, 0, sizeof(d));
+	CHECK(store_device_plans_due_walk(st, INT64_MAX, due_cb, &d) == 0);
+	CHECK(d.n == 2 && d.dev[0] == a.id && d.dev[1] == b.id);
+	CHECK(store_device_key_revoke(st, b.id, T0) == 0);
+	memset(&d, 0, sizeof(d));
+	CHECK(store_device_plans_due_walk(st, INT64_MAX, due_cb, &d) == 0);
+	CHECK(d.n == 1 && d.dev[0] == a.id);
+	/* A device enrolled after the plan was made: due, never sealed. */
+	memset(pk, 0xc0, sizeof(pk));
+	CHECK(store_device_key_put(st, c.id, pk, pk, T0) == 0);
+	memset(&d, 0, sizeof(d));
+	CHECK(store_device_plans_due_walk(st, T0, due_cb, &d) == 0);
+	CHECK(d.n == 1 && d.dev[0] == c.id && d.ver[0] == 0);
+
+	/* Rotations: none, then three, read back oldest first, the newest
+	 * `limit` of them. */
+	CHECK(store_rotation_last_id(st, &last) == 0 && last == 0);
+	CHECK(store_rotation_last(st, &got) == 1);
+	for (i = 0; i < 3; i++) {
+		make_rot(&r[i], i + 1, T0 + i * 1000);
+		CHECK(store_rotation_put(st, &r[i], &id) == 0);
+		r[i].id = id;
+	}
+	CHECK(r[0].id < r[1].id && r[1].id < r[2].id);
+	CHECK(store_rotation_last_id(st, &last) == 0 && last == r[2].id);
+	CHECK(store_rotation_last(st, &got) == 0);
+	CHECK(memcmp(&got, &r[2], sizeof(got)) == 0);
+	memset(&x, 0, sizeof(x));
+	CHECK(store_rotations_walk(st, 2, rots_cb, &x) == 0);
+	CHECK(x.n == 2 && x.id[0] == r[1].id && x.id[1] == r[2].id);
+	memset(&x, 0, sizeof(x));
+	CHECK(store_rotations_walk(st, 0, rots_cb, &x) == 0);
+	CHECK(x.n == 3 && x.id[0] == r[0].id);
+	/* Refused: fields that disagree with the announcement, a context
+	 * that is not one, a key rotated to before. */
+	make_rot(&r[3], 9, T0 + 9000);
+	r[3].kx_pk[0] ^= 1;
+	CHECK(store_rotation_put(st, &r[3], NULL) == -1);
+	make_rot(&r[3], 9, T0 + 9000);
+	r[3].ann[0] = 'X';
+	CHECK(store_rotation_put(st, &r[3], NULL) == -1);
+	make_rot(&r[3], 9, T0 + 9000);
+	r[3].issued_ms++;
+	CHECK(store_rotation_put(st, &r[3], NULL) == -1);
+	make_rot(&r[3], 2, T0 + 9000);		/* r[1]'s new key again */
+	CHECK(store_rotation_put(st, &r[3], NULL) == -1);
+	CHECK(store_rotation_last_id(st, &last) == 0 && last == r[2].id);
+
+	/* A reader (the hub beside the CLI) sees the same. */
+	CHECK((ro = open_ro()) != NULL);
+	if (ro != NULL) {
+		CHECK(store_rotation_last(ro, &got) == 0 && got.id == r[2].id);
+		CHECK(store_device_plan_get(ro, a.id, &dp) == 0 &&
+		    dp.version == 3);
+		store_close(ro);
+	}
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -749,6 +939,7 @@ main(void)
 	test_walks();
 	test_reader_beside_writer();
 	test_corrupt_chunk();
+	test_sealed_plans();
 
 	rm_rf();
 	return check_done("test_store");

@@ -3,7 +3,7 @@
  * secrets and fixed nonces, and compare it byte for byte with the file.
  *
  * The file is what a third party checks an implementation against
- * (docs/envelope.md; tests/vectors/check_vectors.py recomputes it with an
+ * (docs/protocol.md; tests/vectors/check_vectors.py recomputes it with an
  * independent library). Every value is made through the production code:
  * keys through crypto_hub_from_secrets / crypto_device_from_secret, the
  * envelopes through the *_with_nonce functions that crypto_msg_seal and
@@ -15,7 +15,7 @@
  * vectors/envelope-v1.txt beside $STRIDE_FIXTURES (ctest sets that to
  * tests/fixtures).
  * With STRIDE_VECTORS_WRITE=1 in the environment the file is (re)written
- * instead: only when the format changes on purpose, with docs/envelope.md.
+ * instead: only when the format changes on purpose, with docs/protocol.md.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -154,7 +154,7 @@ build(void)
 	CHECK(crypto_session_hub(&h, &hub, dev.kx_pk) == 0);
 	CHECK(memcmp(d.tx, h.rx, 32) == 0 && memcmp(d.rx, h.tx, 32) == 0);
 
-	emit("# StrideHub protocol v1: test vectors for docs/envelope.md.\n"
+	emit("# StrideHub protocol v1: test vectors for docs/protocol.md.\n"
 	    "# Made by tests/unit/test_vectors.c from the fixed secrets and\n"
 	    "# nonces below (never do that outside test vectors); checked\n"
 	    "# independently by tests/vectors/check_vectors.py.\n"

@@ -2,10 +2,10 @@
 """check_vectors.py - recompute envelope-v1.txt without libsodium.
 
 An independent check of the StrideHub v1 envelope test vectors
-(docs/envelope.md): every key, id, fingerprint, session key, header,
-associated data, ciphertext, signature and sealed envelope in the file is
-rebuilt here from the fixed secrets and nonces, with Python's hashlib
-(BLAKE2b) and the 'cryptography' package (Ed25519, X25519,
+(docs/protocol.md, sections 13 to 25): every key, id, fingerprint, session
+key, header, associated data, ciphertext, signature and sealed envelope in
+the file is rebuilt here from the fixed secrets and nonces, with Python's
+hashlib (BLAKE2b) and the 'cryptography' package (Ed25519, X25519,
 ChaCha20-Poly1305). XChaCha20-Poly1305 is HChaCha20 (written out below,
 RFC draft-irtf-cfrg-xchacha) + ChaCha20-Poly1305-IETF. Then every sealed
 value is opened again and the plaintext compared.
