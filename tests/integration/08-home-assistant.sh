@@ -22,6 +22,10 @@ broker_start
 hub_start
 enrol ana ana-pod
 enrol ana ana-watch
+# A height: the hub can then judge the week's runs for overstride before
+# it has a cadence history of the runner's own.
+"$HUB" -f "$DB" profile ana --height-cm 175 > "$T/profile.txt" 2>&1 ||
+	fail "profile: $(cat "$T/profile.txt")"
 
 # Everything the hub says to HA as it arrives; the devices' sealed plans
 # (binary) in hex, apart.
@@ -37,7 +41,7 @@ PIDS="$PIDS $!"
 start=$(( ($(date +%s) - 900) * 1000 ))
 run() {	# device role
 	stride_agent ana "$1" "$2" run --synthetic --duration-s 400 \
-	    --pace-s-per-km 360 --cadence 168 --hills 2 --seed 8 --speed 40 \
+	    --pace-s-per-km 360 --cadence 168 --hills 0 --seed 8 --speed 40 \
 	    --start-ms "$start" > "$T/$1.log" 2>&1
 }
 run ana-pod footpod & a1=$!
@@ -67,6 +71,10 @@ wait_for 10 has_state stridehub/ha/ana/plan '"version":1,' ||
 	fail "no plan 1 for HA"
 wait_for 10 has_state stridehub/ha/ana/report '"status":"due"' ||
 	fail "the next-day report is not due after the run"
+# The week: this flat run was judged (168 steps/min is not overstriding for a
+# 1.75 m runner at 2.8 m/s), so the share is a number, not unknown.
+wait_for 10 has_state stridehub/ha/ana/week '"overstride_pct":0[,}]' ||
+	fail "the week's overstride share is not 0: $(retained stridehub/ha/ana/week)"
 
 # (a) Discovery: retained, complete, unique ids, topics that carry it.
 retained 'homeassistant/+/stridehub_ana/+/config' > "$T/configs.txt"
