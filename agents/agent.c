@@ -66,7 +66,8 @@
 #include "stride/plan.h"
 
 #define AGENT_PROGRESS_S	300	/* an info line per 5 min of samples */
-#define AGENT_PLAN_WAIT_MS	500	/* for the retained plan, after connect */
+#define AGENT_PLAN_WAIT_MS	1000	/* for the retained plan, after connect */
+#define AGENT_PLAN_QUIET_MS	150	/* ... until none came for this long */
 #define AGENT_REPORT_SKEW_MS	10000	/* a report this much older than the
 					   run's start is not about it */
 #define AGENT_HUB_SILENT_MS	(10 * 60 * 1000)	/* heartbeat age that
@@ -441,16 +442,27 @@ agent_on_symptom(void *arg, const char *device, const struct stride_msg *m)
 		agent_cue_print(ap, &ev[i]);
 }
 
-/* After connecting: a short wait for the retained plan (top comment). */
+/*
+ * After connecting: a short wait for the retained plan (top comment). Not
+ * just the first plan: with a persistent session the broker first hands
+ * over what was queued while we were away (older plans, in order) and
+ * then the retained newest, so we wait until plans stop coming for
+ * AGENT_PLAN_QUIET_MS, within the same overall bound.
+ */
 static void
 agent_wait_plan(struct agent_plan *ap, struct link *l)
 {
-	int64_t deadline = clock_mono_ms() + AGENT_PLAN_WAIT_MS;
+	int64_t now = clock_mono_ms(), deadline = now + AGENT_PLAN_WAIT_MS;
+	int64_t until = deadline;
 
-	while (!ap->got && !agent_stop && link_connected(l) &&
-	    clock_mono_ms() < deadline) {
-		(void)link_wait(l, deadline);
+	while (!agent_stop && link_connected(l) && now < until) {
+		(void)link_wait(l, until);
+		ap->got = 0;
 		agent_poll(ap);
+		now = clock_mono_ms();
+		if (ap->got)
+			until = now + AGENT_PLAN_QUIET_MS < deadline ?
+			    now + AGENT_PLAN_QUIET_MS : deadline;
 	}
 }
 
