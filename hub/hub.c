@@ -43,6 +43,7 @@
  * this file marks the work (hubha_due) where it learns of it and calls in
  * at the points hub_priv.h lists. hub_priv.h holds the structs both share.
  */
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,7 +126,15 @@ hub_runner(struct hub *h, const char *name, int64_t id)
 static void
 hub_device_key(char *buf, size_t cap, const char *runner, const char *device)
 {
-	snprintf(buf, cap, "%s/%s", runner, device);
+	size_t r = strlen(runner), d = strlen(device);
+
+	/* On every message: two copies, not a printf (it showed in the
+	 * profile). Ids are valid, so "runner/device" always fits. */
+	assert(r + 1 + d < cap);
+	(void)cap;	/* with NDEBUG */
+	memcpy(buf, runner, r);
+	buf[r] = '/';
+	memcpy(buf + r + 1, device, d + 1);
 }
 
 static struct device *
