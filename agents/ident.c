@@ -291,12 +291,20 @@ ident_plan_take(struct ident *id, const void *sealed, size_t len,
 	}
 	if (ident_plan_decode(json, jlen, &p, why) == -1)
 		return CRYPTO_PLAN_BAD;
+	if (ident_path(path, sizeof(path), id->dir, id->device, ".plan") ==
+	    -1) {
+		*why = "plan file name too long";
+		return CRYPTO_PLAN_BAD;
+	}
+	/* The same version with no stored copy (`keygen --replace` removed
+	 * it, the trust kept the version): store this one, or the next start
+	 * without a broker would have no plan. */
+	if (v == CRYPTO_PLAN_SAME && access(path, F_OK) == -1 &&
+	    errno == ENOENT && keyfile_write_atomic(path, sealed, len, 0,
+	    &w) == -1)
+		log_warn("ident: storing the plan in %s: %s", path,
+		    w != NULL ? w : "failed");
 	if (v == CRYPTO_PLAN_NEW) {
-		if (ident_path(path, sizeof(path), id->dir, id->device,
-		    ".plan") == -1) {
-			*why = "plan file name too long";
-			return CRYPTO_PLAN_BAD;
-		}
 		if (keyfile_write_atomic(path, sealed, len, KEYFILE_REPLACE,
 		    &w) == -1) {
 			log_warn("ident: storing the plan in %s: %s", path,

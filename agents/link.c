@@ -34,7 +34,7 @@
  * with it), so it lives in struct link_shared and is copied out under the
  * lock, and so do the sealed birth bytes (link_set_session replaces both).
  *
- * Memory: the shared plan (3.3 KiB), key chain (1.7 KiB) and the encoding
+ * Memory: the plans waiting for link_poll (4 x 3.3 KiB), key chain (1.7 KiB) and the encoding
  * and sealing buffers (4 KiB each), and the two arrays of reports heard
  * (shared, and the owner's copy: ~5 KiB each) are the only big fields; the
  * outbox holds what is unacknowledged. Nothing is allocated per message but
@@ -58,6 +58,7 @@
 #define LINK_KEEPALIVE_S	30
 #define LINK_RETRY_MIN_MS	1000
 #define LINK_RETRY_MAX_MS	30000
+#define LINK_PLANS_MAX		4	/* plans heard between two polls */
 #define LINK_STALL_MS		5000	/* no ack progress: send the window again, */
 #define LINK_STALL_MAX_MS	600000	/* doubling up to 10 min while it lasts */
 #define LINK_STATUS_MAX		256	/* a status JSON */
@@ -80,9 +81,9 @@ struct link_shared {
 	uint64_t	events;		/* anything happened: wakes link_wait */
 	int		ack_new;
 	uint32_t	ack_seq;	/* the latest ack of our epoch */
-	int		plan_new;
-	size_t		plan_len;
-	uint8_t		plan[CRYPTO_PLAN_SEALED_MAX];
+	size_t		nplans;		/* plans heard, not yet polled */
+	size_t		plan_len[LINK_PLANS_MAX];
+	uint8_t		plan[LINK_PLANS_MAX][CRYPTO_PLAN_SEALED_MAX];
 	int		beat_new;
 	uint8_t		beat[CRYPTO_BEAT_BYTES];
 	int		keys_new;
@@ -401,27 +402,51 @@ link_keep(struct link *l, int *flag, void *dst, size_t *dst_len,
 }
 
 /*
- * Called with l->mu held, on Paho's thread, before a plan is kept: every
- * plan is judged, not only the newest of a burst. On a reconnect the old
- * retained copy and the hub's fresh one can arrive back to back; if the
- * second overwrote the first unseen, a rollback attempt would pass
- * unlogged. So wait (briefly: the owner is woken by link_event and polls
- * at once) until the owner has taken the previous plan. Bounded: after
- * LINK_PLAN_WAIT_MS the newer plan wins anyway.
+ * With l->mu held: queue a plan for link_poll. Every plan is judged, not
+ * only the newest of a burst: on a reconnect the broker hands over the
+ * queued older copies and then the retained newest back to back, and a
+ * rollback attempt overwritten unseen would go unlogged. Never blocks
+ * Paho's thread; when LINK_PLANS_MAX wait already, the oldest goes (the
+ * newer ones are what matters) and is counted.
  */
-#define LINK_PLAN_WAIT_MS	500
 static void
-link_plan_slot(struct link *l)
+link_keep_plan(struct link *l, const void *payload, size_t len)
 {
-	struct timespec	 ts = { 0, 1000000 };	/* 1 ms */
-	int		 i;
+	struct link_shared *sh = &l->sh;
 
-	for (i = 0; l->sh.plan_new && i < LINK_PLAN_WAIT_MS; i++) {
-		link_event(l);
-		pthread_mutex_unlock(&l->mu);
-		nanosleep(&ts, NULL);
-		pthread_mutex_lock(&l->mu);
+	if (sh->nplans == LINK_PLANS_MAX) {
+		memmove(sh->plan[0], sh->plan[1], (LINK_PLANS_MAX - 1) *
+		    sizeof(sh->plan[0]));
+		memmove(&sh->plan_len[0], &sh->plan_len[1],
+		    (LINK_PLANS_MAX - 1) * sizeof(sh->plan_len[0]));
+		sh->nplans--;
+		log_rate_warnx(&sh->rate_bad_input, "link: plans came faster "
+		    "than they were read: the oldest waiting one dropped");
 	}
+	memcpy(sh->plan[sh->nplans], payload, len);
+	sh->plan_len[sh->nplans++] = len;
+	link_event(l);
+}
+
+/* The oldest plan waiting, into l->sealed; 0 if none. Owner's thread. */
+static size_t
+link_take_plan(struct link *l)
+{
+	struct link_shared	*sh = &l->sh;
+	size_t			 len = 0;
+
+	pthread_mutex_lock(&l->mu);
+	if (sh->nplans > 0) {
+		len = sh->plan_len[0];
+		memcpy(l->sealed, sh->plan[0], len);
+		memmove(sh->plan[0], sh->plan[1], (sh->nplans - 1) *
+		    sizeof(sh->plan[0]));
+		memmove(&sh->plan_len[0], &sh->plan_len[1],
+		    (sh->nplans - 1) * sizeof(sh->plan_len[0]));
+		sh->nplans--;
+	}
+	pthread_mutex_unlock(&l->mu);
+	return len;
 }
 
 /* 1 if topic[0..tlen) is want. */
@@ -459,9 +484,7 @@ link_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *msg)
 			what = "plan";
 		else {
 			pthread_mutex_lock(&l->mu);
-			link_plan_slot(l);
-			link_keep(l, &l->sh.plan_new, l->sh.plan,
-			    &l->sh.plan_len, msg->payload, plen);
+			link_keep_plan(l, msg->payload, plen);
 			pthread_mutex_unlock(&l->mu);
 		}
 	} else if (link_is(topic, tlen, l->hub_beat)) {
@@ -800,9 +823,9 @@ link_poll(struct link *l)
 {
 	uint32_t ack_seq;
 	uint8_t	 beat[CRYPTO_BEAT_BYTES];
-	size_t	 plan_len = 0, keys_len = 0, freed, nsym, i;
+	size_t	 plan_len, keys_len = 0, freed, nsym, i;
 	int64_t	 now = clock_mono_ms();
-	int	 retry = 0, ack_new, plan_new, beat_new, keys_new, rc;
+	int	 retry = 0, ack_new, beat_new, keys_new, rc;
 
 	pthread_mutex_lock(&l->mu);
 	ack_new = l->sh.ack_new;
@@ -810,11 +833,6 @@ link_poll(struct link *l)
 	l->sh.ack_new = 0;
 	/* Copied out so that the callbacks run without the lock. The
 	 * sealing buffer is free between link_send calls. */
-	if ((plan_new = l->sh.plan_new)) {
-		plan_len = l->sh.plan_len;
-		memcpy(l->sealed, l->sh.plan, plan_len);
-		l->sh.plan_new = 0;
-	}
 	if ((beat_new = l->sh.beat_new)) {
 		memcpy(beat, l->sh.beat, sizeof(beat));
 		l->sh.beat_new = 0;
@@ -858,8 +876,12 @@ link_poll(struct link *l)
 		l->on_keys(l->hub_arg, l->buf, keys_len);
 	if (beat_new && l->on_beat != NULL)
 		l->on_beat(l->hub_arg, beat, sizeof(beat));
-	if (plan_new && l->on_plan != NULL)
-		l->on_plan(l->plan_arg, l->sealed, plan_len);
+	/* Oldest first, each taken under the lock by itself: the sealing
+	 * buffer is free between link_send calls. */
+	while ((plan_len = link_take_plan(l)) > 0) {
+		if (l->on_plan != NULL)
+			l->on_plan(l->plan_arg, l->sealed, plan_len);
+	}
 	for (i = 0; i < nsym && l->on_symptom != NULL; i++)
 		l->on_symptom(l->symptom_arg, l->sym[i].device, &l->sym[i].m);
 	if (retry) {

@@ -147,14 +147,16 @@ hub_device_add(struct hub *h, const struct store_device *sd, struct runner *r)
 		return NULL;
 	d->sd = *sd;
 	d->r = r;
-	d->next_in_runner = r->devs;
-	r->devs = d;
 	/* ack_epoch/ack_seq 0: the first ack after a start is always sent. */
 	hub_device_key(key, sizeof(key), sd->runner, sd->device);
 	if (table_put(h->devices, key, d) == -1) {
 		free(d);
 		return NULL;
 	}
+	/* Linked only once the table holds it: a failed put leaves no
+	 * freed device on the runner's list. */
+	d->next_in_runner = r->devs;
+	r->devs = d;
 	return d;
 }
 
@@ -187,8 +189,13 @@ hub_key_device(struct hub *h, struct device *d,
 	if (d->keyed && d->key_row != k->id) {
 		log_info("device %s/%s: key replaced; the old one is refused "
 		    "from now on", d->sd.runner, d->sd.device);
-		/* The retained ack is sealed for the old key: send anew. */
+		/* The retained ack and plan are sealed for the old key,
+		 * which its holder can still open: seal both anew (the plan
+		 * as a birth's re-send would). */
 		d->ack_epoch = d->ack_seq = 0;
+		d->ack_pending = 1;
+		(void)plan_mark(h->planner, d->r->id, d->r->name,
+		    d->sd.device);
 	}
 	d->keyed = 1;
 	d->key_row = k->id;
@@ -702,6 +709,24 @@ hub_on_status(struct hub *h, struct device *d, const struct stride_msg *m,
 }
 
 
+/*
+ * A status has no seq, so dedupe cannot judge it: an authentic birth or
+ * will recorded from the broker could be played back later to flip the
+ * device online and offline (and re-send its plan each time). One from an
+ * epoch older than the newest status or data seen is refused. Within the
+ * current epoch a birth may follow the will (a reconnect after a dropped
+ * connection), so replays there cannot be told from real ones: the device
+ * moves on to a new epoch at its next start. Records what it accepts.
+ */
+static int
+hub_status_replayed(struct device *d, const struct stride_msg *m)
+{
+	if (m->epoch < d->status_epoch || m->epoch < d->sd.dd.epoch)
+		return 1;
+	d->status_epoch = m->epoch;
+	return 0;
+}
+
 /* One message: every check, then the handler. Returns -1 only when the
  * store failed (the batch must be rolled back). */
 static int
@@ -780,6 +805,13 @@ hub_handle(struct hub *h, const struct inmsg *im, int64_t now_ms)
 		    "dropped %s from %s/%s: %s (sealed %u.%u, says %u.%u)",
 		    stride_kind_name(t.kind), t.runner, t.device,
 		    hub_why_mismatch, epoch, seq, m.epoch, m.seq);
+		return 0;
+	}
+	if (t.kind == STRIDE_KIND_STATUS && hub_status_replayed(d, &m)) {
+		h->stats.stale++;
+		log_rate_warnx(&h->rate_stale, "dropped status from %s/%s: "
+		    "an old one again (epoch %u)", t.runner, t.device,
+		    m.epoch);
 		return 0;
 	}
 	d->sd.last_seen_ms = now_ms;

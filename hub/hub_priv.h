@@ -92,6 +92,9 @@ struct device {
 	struct device		*next_in_runner;
 	char			 fw[STRIDE_ID_MAX + 1];	/* from its birth */
 	int			 ha_state;	/* its HA state to send */
+	/* The newest status epoch accepted (memory only; the data's is
+	 * in sd.dd): an older epoch's status is a replay. */
+	uint32_t		 status_epoch;
 	/* Admission (issue 4; hub.c, "Device keys"): accepted only while
 	 * keyed; sess derived once from the active key, wiped when it
 	 * goes. Secret. */

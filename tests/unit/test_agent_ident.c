@@ -340,6 +340,17 @@ test_plans(const struct crypto_hub_identity *hub)
 	CHECK(ident_plan_take(&id, s1, l1, now, &p, &info, &why) ==
 	    CRYPTO_PLAN_SAME);
 	CHECK(p.version == 3);
+	/* SAME with no stored copy (keygen --replace removed it): stored. */
+	{
+		char plan_path[512];
+
+		path_of(plan_path, sizeof(plan_path), ".plan");
+		CHECK(unlink(plan_path) == 0);
+		CHECK(ident_plan_take(&id, s1, l1, now, &p, &info, &why) ==
+		    CRYPTO_PLAN_SAME);
+		CHECK(file_read(".plan", disk, sizeof(disk)) == (long)l1 &&
+		    memcmp(disk, s1, l1) == 0);
+	}
 
 	/* A newer one replaces it. */
 	l2 = seal_plan(s2, 4, 2, now, now + 7 * DAY_MS, dev_pk, hub);

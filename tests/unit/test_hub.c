@@ -562,6 +562,20 @@ main(void)
 	hub_get_stats(h, &hs);
 	CHECK(hs.stored == hs0.stored + 1);
 
+	/* A status has no seq: a recorded one of an older epoch played back
+	 * after a newer one is refused; the newer epoch's again is not. */
+	hub_get_stats(h, &hs0);
+	push_sealed(&pod, STRIDE_KIND_STATUS, "{\"v\":1,\"state\":\"offline\","
+	    "\"epoch\":3}", 3, 0);
+	push_sealed(&pod, STRIDE_KIND_STATUS, "{\"v\":1,\"state\":\"online\","
+	    "\"epoch\":1,\"role\":\"footpod\",\"battery\":80}", 1, 0);
+	push_sealed(&pod, STRIDE_KIND_STATUS, "{\"v\":1,\"state\":\"online\","
+	    "\"epoch\":3}", 3, 0);
+	CHECK(process(h, now) == 0);
+	hub_get_stats(h, &hs);
+	CHECK(hs.stored == hs0.stored + 2);
+	CHECK(hs.stale == hs0.stale + 1);
+
 	/* 7. An unknown device: refused, and nothing of it is created. */
 	CHECK((cli = store_open(path, 0, err, sizeof(err))) != NULL);
 	memset(&zed, 0, sizeof(zed));
