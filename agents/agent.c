@@ -242,18 +242,22 @@ agent_on_plan(void *arg, const void *payload, size_t len)
 	struct agent_plan	*ap = arg;
 	struct crypto_plan_info	 info;
 	struct plan		 p;
+	enum crypto_plan_verdict v;
 	const char		*why = "refused";
 
-	if (payload != ap->pending)
-		ap->pending_len = 0;
-	switch (ident_plan_take(&ap->id, payload, len, clock_now_ms(), &p,
-	    &info, &why)) {
+	v = ident_plan_take(&ap->id, payload, len, clock_now_ms(), &p, &info,
+	    &why);
+	if (v != CRYPTO_PLAN_BAD && payload != ap->pending)
+		ap->pending_len = 0;	/* an authentic plan supersedes it */
+	switch (v) {
 	case CRYPTO_PLAN_BAD:
 		/* Signed by a key a rotation chain may still bring (the
 		 * chain and the plan race each other): kept to try again
-		 * once a chain applies. Any other reason is final. */
-		if ((strcmp(why, "unknown hub key") == 0 ||
-		    strcmp(why, "authentication failed") == 0) &&
+		 * once a chain applies. It opened, so the hub sent it; junk
+		 * that does not open ("authentication failed": a rotation
+		 * keeps the X25519 key) must not push it out. Any other
+		 * reason is final. */
+		if (strcmp(why, "unknown hub key") == 0 &&
 		    len <= sizeof(ap->pending) && payload != ap->pending) {
 			memcpy(ap->pending, payload, len);
 			ap->pending_len = len;
