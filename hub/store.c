@@ -1055,11 +1055,34 @@ store_int64_row(sqlite3_stmt *q, void *out)
 	return 0;
 }
 
+/* A statement that yields one integer (a newest id, a version). 0 with
+ * *v, or -1. */
+static int
+store_int64(struct store *st, enum store_stmt k, const char *op, int64_t *v)
+{
+	return store_one(st, st->stmt[k], op, store_int64_row, v,
+	    sizeof(*v)) == 0 ? 0 : -1;
+}
+
+/* Step an INSERT whose values are bound; *id (if not NULL) gets the new
+ * row's id. 0, or -1 (logged). */
+static int
+store_insert(struct store *st, sqlite3_stmt *q, const char *op, int64_t *id)
+{
+	int rc = sqlite3_step(q);
+
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, op);
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
 int
 store_data_version(struct store *st, int64_t *v)
 {
-	return store_one(st, st->stmt[STORE_DATA_VERSION], "data version",
-	    store_int64_row, v, sizeof(*v)) == 0 ? 0 : -1;
+	return store_int64(st, STORE_DATA_VERSION, "data version", v);
 }
 
 int
@@ -1095,12 +1118,7 @@ store_runner_get(struct store *st, const char *runner, int create,
 	q = st->stmt[STORE_RUNNER_ADD];
 	sqlite3_bind_text(q, 1, runner, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, clock_now_ms());
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, "runner add");
-	*id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return store_insert(st, q, "runner add", id);
 }
 
 /*
@@ -1382,16 +1400,10 @@ store_session_new(struct store *st, int64_t runner_id, int64_t start_ms,
     int64_t *id)
 {
 	sqlite3_stmt	*q = st->stmt[STORE_SESSION_NEW];
-	int		 rc;
 
 	sqlite3_bind_int64(q, 1, runner_id);
 	sqlite3_bind_int64(q, 2, start_ms);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, "session new");
-	*id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return store_insert(st, q, "session new", id);
 }
 
 /* After an UPDATE by id: exactly one row, or the id was wrong. */
@@ -2016,14 +2028,7 @@ store_runner_marks(struct store *st, int64_t runner_id,
 int
 store_symptom_last_id(struct store *st, int64_t *id)
 {
-	sqlite3_stmt	*q = st->stmt[STORE_SYMPTOM_LAST];
-	int		 rc;
-
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(q, 0);
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 0 : store_fail(st, "symptom last id");
+	return store_int64(st, STORE_SYMPTOM_LAST, "symptom last id", id);
 }
 
 /* Runner rows (id, name) of q, to cb. */
@@ -2112,7 +2117,6 @@ store_import_put(struct store *st, const struct store_import *im,
     int64_t *id)
 {
 	sqlite3_stmt	*q = st->stmt[STORE_IMPORT_PUT];
-	int		 rc;
 
 	sqlite3_bind_int64(q, 1, im->runner_id);
 	sqlite3_bind_int64(q, 2, im->t_ms);
@@ -2120,26 +2124,13 @@ store_import_put(struct store *st, const struct store_import *im,
 	sqlite3_bind_int64(q, 4, im->added);
 	sqlite3_bind_int64(q, 5, im->skipped);
 	sqlite3_bind_int64(q, 6, im->refused);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, "import put");
-	if (id != NULL)
-		*id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return store_insert(st, q, "import put", id);
 }
 
 int
 store_import_last_id(struct store *st, int64_t *id)
 {
-	sqlite3_stmt	*q = st->stmt[STORE_IMPORT_LAST];
-	int		 rc;
-
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(q, 0);
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 0 : store_fail(st, "import last id");
+	return store_int64(st, STORE_IMPORT_LAST, "import last id", id);
 }
 
 int
@@ -2341,33 +2332,19 @@ store_deletion_put(struct store *st, int64_t runner_id, const char *runner,
     int64_t now_ms, int64_t *id)
 {
 	sqlite3_stmt	*q = st->stmt[STORE_DELETION_PUT];
-	int		 rc;
 
 	if (store_id_ok("runner", runner) == -1)
 		return -1;
 	sqlite3_bind_int64(q, 1, runner_id);
 	sqlite3_bind_text(q, 2, runner, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, now_ms);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, "deletion put");
-	if (id != NULL)
-		*id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return store_insert(st, q, "deletion put", id);
 }
 
 int
 store_deletion_last_id(struct store *st, int64_t *id)
 {
-	sqlite3_stmt	*q = st->stmt[STORE_DELETION_LAST];
-	int		 rc;
-
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(q, 0);
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 0 : store_fail(st, "deletion last id");
+	return store_int64(st, STORE_DELETION_LAST, "deletion last id", id);
 }
 
 int
@@ -2589,7 +2566,6 @@ store_rotation_put(struct store *st, const struct store_rotation *r,
     int64_t *id)
 {
 	sqlite3_stmt	*q = st->stmt[STORE_ROT_PUT];
-	int		 rc;
 
 	if (!store_rotation_ok(r)) {
 		log_warnx("store: rotation put: announcement and fields "
@@ -2603,20 +2579,13 @@ store_rotation_put(struct store *st, const struct store_rotation *r,
 	    SQLITE_STATIC);
 	sqlite3_bind_blob(q, 4, r->kx_pk, sizeof(r->kx_pk), SQLITE_STATIC);
 	sqlite3_bind_blob(q, 5, r->ann, sizeof(r->ann), SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, "rotation put");
-	if (id != NULL)
-		*id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return store_insert(st, q, "rotation put", id);
 }
 
 int
 store_rotation_last_id(struct store *st, int64_t *id)
 {
-	return store_one(st, st->stmt[STORE_ROT_LAST], "rotation last id",
-	    store_int64_row, id, sizeof(*id)) == 0 ? 0 : -1;
+	return store_int64(st, STORE_ROT_LAST, "rotation last id", id);
 }
 
 struct store_rot_last {
